@@ -1,0 +1,120 @@
+"""Turning a JSON document into every contract violation, each named by field and rule."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from mockserver.contract import Contract, Rule
+
+EXCERPT_CHARS = 60
+SHALLOW_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where (``field`` dotted, ``path`` exact), which rule, and what to do."""
+
+    field: str
+    path: tuple[str, ...]
+    rule: str
+    tag: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The wire form, as error.schema.json describes it."""
+        body = asdict(self)
+        body["path"] = list(self.path)
+        return body
+
+
+class DocumentValidator:
+    """Validates instances of one schema document and explains every failure.
+
+    The fast path is a single ``is_valid`` call; explaining happens only for invalid input.
+    """
+
+    def __init__(self, contract: Contract, name: str, *, lenient: bool = False) -> None:
+        self._contract = contract
+        self._name = name
+        self._validator = contract.validator(name, lenient=lenient)
+
+    def violations(self, instance: Any) -> list[Violation]:
+        """Every violation of the instance, sorted by field; empty when it conforms."""
+        try:
+            if self._validator.is_valid(instance):
+                return []
+            errors = list(self._validator.iter_errors(instance))
+        except ValueError:
+            # Nesting past jsonschema-rs's recursion limit: no rule of ours looks that deep,
+            # so the same errors are found in a copy cut off at SHALLOW_DEPTH.
+            errors = list(self._validator.iter_errors(_shallow(instance, SHALLOW_DEPTH)))
+        found: list[Violation] = []
+        for error in errors:
+            found.extend(self._explain(error))
+        return sorted(set(found), key=lambda v: (v.path, v.rule))
+
+    def _explain(self, error: jsonschema_rs.ValidationError) -> list[Violation]:
+        kind = error.kind
+        base = tuple(str(step) for step in error.instance_path)
+        rule = self._contract.rule_at(self._name, list(error.schema_path)) or _unannotated(error)
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            return [_violation((*base, str(kind.property)), rule, None)]
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            return [_violation((*base, str(name)), rule, None) for name in kind.unexpected]
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
+            key = str(kind.error.instance)
+            subject = f"{'.'.join(base)} key {_excerpt(key)}"
+            return [_violation((*base, key), rule, _facts(kind.error.kind.name, key), subject)]
+        return [_violation(base, rule, _facts(kind.name, error.instance))]
+
+
+def _shallow(value: Any, depth: int) -> Any:
+    """A copy whose containers below ``depth`` levels are emptied (same JSON types)."""
+    if isinstance(value, dict):
+        return {k: _shallow(v, depth - 1) for k, v in value.items()} if depth else {}
+    if isinstance(value, list):
+        return [_shallow(v, depth - 1) for v in value] if depth else []
+    return value
+
+
+def _violation(
+    path: tuple[str, ...], rule: Rule, facts: str | None, subject: str | None = None
+) -> Violation:
+    field = ".".join(path)
+    subject = subject or field or "the request body"
+    message = f"{subject} {rule.message}" + (f" (got {facts})" if facts else "")
+    return Violation(field=field, path=path, rule=rule.id, tag=rule.tag, message=message + ".")
+
+
+def _facts(keyword: str, value: Any) -> str:
+    """What was actually sent, stated in the terms of the keyword that refused it."""
+    if keyword in ("maxLength", "minLength") and isinstance(value, str):
+        return f"{len(value)} characters"
+    if keyword in ("maxProperties", "minProperties") and isinstance(value, dict):
+        return f"{len(value)} pairs"
+    if keyword == "type":
+        return _json_type(value)
+    return _excerpt(value)
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+def _excerpt(value: Any) -> str:
+    text = orjson.dumps(_shallow(value, 4)).decode()
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+def _unannotated(error: jsonschema_rs.ValidationError) -> Rule:
+    keyword = str(error.schema_path[-1]) if error.schema_path else "schema"
+    return Rule(id=f"schema.{keyword}", tag="stated", message=error.message, source="")

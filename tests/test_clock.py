@@ -1,0 +1,25 @@
+"""Clocks: RFC 3339 UTC strings; the stepping clock is reproducible."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from mockserver.clock import SteppingClock, SystemClock, rfc3339
+
+
+def test_clock_rfc3339_is_utc_with_milliseconds() -> None:
+    moment = datetime(2026, 3, 4, 5, 6, 7, 891234, tzinfo=timezone(timedelta(hours=2)))
+    assert rfc3339(moment) == "2026-03-04T03:06:07.891Z"
+
+
+def test_clock_stepping_advances_by_its_step() -> None:
+    clock = SteppingClock(datetime(2026, 1, 1, tzinfo=timezone.utc), timedelta(milliseconds=5))
+    assert [clock.now() for _ in range(2)] == [
+        "2026-01-01T00:00:00.000Z",
+        "2026-01-01T00:00:00.005Z",
+    ]
+
+
+def test_clock_system_is_now() -> None:
+    before = rfc3339(datetime.now(timezone.utc) - timedelta(seconds=1))
+    assert before < SystemClock().now() <= rfc3339(datetime.now(timezone.utc))
