@@ -34,6 +34,7 @@ format: $(STAMP_TEST)
 
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict -p bench
 
 test: lint typecheck
 	$(BIN)/python -m pytest

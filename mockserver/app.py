@@ -7,6 +7,8 @@ Request/Response objects there keeps the mock within 0.6 of a bare app's through
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -56,9 +58,9 @@ class CreateStudy:
         await send_json(send, 201, body)
 
 
-def json_response(status: int, body: bytes) -> Response:
+def json_response(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
     """A Starlette response for the non-hot routes."""
-    return Response(body, status_code=status, media_type="application/json")
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -104,8 +106,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         error: ApiError
         if isinstance(exc, HTTPException) and exc.status_code == 405:
             error = MethodNotAllowed(f"{route} is not supported by avara-mock; see /openapi.json.")
-        else:
-            error = NotFound(f"{route} is not a route of avara-mock; see /openapi.json.")
+            return json_response(error.status, error.body(), exc.headers)
+        error = NotFound(f"{route} is not a route of avara-mock; see /openapi.json.")
         return json_response(error.status, error.body())
 
     app = Starlette(

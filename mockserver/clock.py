@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -16,14 +17,24 @@ class Clock(Protocol):
 
 def rfc3339(moment: datetime) -> str:
     """UTC, millisecond precision, ``Z`` suffix: the form the SDK and most clients parse."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 class SystemClock:
-    """The wall clock."""
+    """The wall clock; formats each second once, since every create asks for the time."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
 
     def now(self) -> str:
-        return rfc3339(datetime.now(timezone.utc))
+        milliseconds = time.time_ns() // 1_000_000
+        second, millisecond = divmod(milliseconds, 1000)
+        if second != self._second:
+            moment = datetime.fromtimestamp(second, timezone.utc)
+            self._second, self._prefix = second, f"{moment:%Y-%m-%dT%H:%M:%S}."
+        return f"{self._prefix}{millisecond:03d}Z"
 
 
 class SteppingClock:

@@ -1,15 +1,21 @@
-"""Where new study ids come from: the OS's randomness, or a seeded generator for ``--seed``."""
+"""Where new study ids come from: a generator seeded by the OS, or by ``--seed``."""
 
 from __future__ import annotations
 
+import os
 import random
 
 
 class IdSource:
-    """Makes ``stu_`` ids; seeded, the same seed gives the same sequence."""
+    """Makes ``stu_`` ids; seeded, the same seed gives the same sequence.
+
+    Unseeded, the generator starts from 128 bits of OS randomness: ids are unique, not secret,
+    and reading the OS per id would cost a system call on the hot path.
+    """
 
     def __init__(self, seed: int | None = None) -> None:
-        self._random: random.Random = random.SystemRandom() if seed is None else random.Random(seed)
+        start = int.from_bytes(os.urandom(16), "big") if seed is None else seed
+        self._random = random.Random(start)
 
     def study_id(self) -> str:
         """``stu_`` and 32 lower-case hex digits."""

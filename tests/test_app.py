@@ -231,3 +231,25 @@ def test_app_unknown_routes_are_json_404(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert "is not a route of avara-mock" in response.json()["error"]["message"]
+
+
+def test_app_method_not_allowed_says_which_methods_are(client: TestClient) -> None:
+    response = client.put(URL)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+def test_app_unexpected_failure_is_a_json_500() -> None:
+    app = create_app()
+
+    def broken(request: Any, api_key: str) -> bytes:
+        raise RuntimeError("boom")
+
+    app.state.service.create = broken
+    with TestClient(app, headers=AUTH, raise_server_exceptions=False) as test_client:
+        response = test_client.post(URL, json=minimal())
+    assert response.status_code == 500
+    assert response.json()["error"] == {
+        "type": "internal_error",
+        "message": "Internal error in avara-mock.",
+    }

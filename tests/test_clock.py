@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from mockserver.clock import SteppingClock, SystemClock, rfc3339
 
@@ -23,3 +26,14 @@ def test_clock_stepping_advances_by_its_step() -> None:
 def test_clock_system_is_now() -> None:
     before = rfc3339(datetime.now(timezone.utc) - timedelta(seconds=1))
     assert before < SystemClock().now() <= rfc3339(datetime.now(timezone.utc))
+
+
+def test_clock_system_reformats_when_the_second_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = iter([1_700_000_000_123_000_000, 1_700_000_000_999_000_000, 1_700_000_001_000_000_000])
+    monkeypatch.setattr(time, "time_ns", lambda: next(ticks))
+    clock = SystemClock()
+    assert [clock.now() for _ in range(3)] == [
+        "2023-11-14T22:13:20.123Z",
+        "2023-11-14T22:13:20.999Z",
+        "2023-11-14T22:13:21.000Z",
+    ]
