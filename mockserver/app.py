@@ -63,10 +63,19 @@ def json_response(status: int, body: bytes, headers: Mapping[str, str] | None = 
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """A new mock with its own store; ``settings.seed`` fixes ids, clock and fake references."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    contract: Contract | None = None,
+) -> Starlette:
+    """A new mock with its own store; ``settings.seed`` fixes ids, clock and fake references.
+
+    ``contract`` replaces the one of schemas/ (the contract suite's catalog of broken
+    servers edits a copy of it).
+    """
     settings = settings or Settings()
-    contract = Contract.load()
+    contract = contract or Contract.load()
     seeded = settings.seed is not None
     service = StudyService(
         contract,

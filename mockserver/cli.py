@@ -1,4 +1,4 @@
-"""The ``avara-mock`` command: ``serve`` runs the mock on a port."""
+"""``serve``: run the mock on a port (``python -m mockserver``, ``avara-mock serve``)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,7 @@ from collections.abc import Sequence
 
 from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
-COMMANDS = ("serve",)
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with ``serve`` as the default command."""
-    parser = argparse.ArgumentParser(
-        prog="avara-mock", description="Offline mock server of the Avara Viewer API."
-    )
-    commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="serve the mock (the default command)")
-    add_serve_options(serve)
-    return parser
 
 
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
@@ -93,19 +81,21 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``avara-mock`` and ``python -m mockserver``; no command means ``serve``."""
-    words = list(sys.argv[1:] if argv is None else argv)
-    if not words or words[0] not in (*COMMANDS, "-h", "--help"):
-        words.insert(0, "serve")
-    args = build_parser().parse_args(words)
-    return serve(
-        Settings(
-            host=args.host,
-            port=args.port,
-            seed=args.seed,
-            lenient=args.lenient,
-            api_keys=tuple(args.api_keys),
-            log_level=args.log_level,
-        )
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings the ``serve`` options describe."""
+    return Settings(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        lenient=args.lenient,
+        api_keys=tuple(args.api_keys),
+        log_level=args.log_level,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mockserver``: serve (the ``avara-mock`` command adds ``contract``)."""
+    parser = argparse.ArgumentParser(prog="python -m mockserver", description=__doc__)
+    add_serve_options(parser)
+    words = list(sys.argv[1:] if argv is None else argv)
+    return serve(settings_from(parser.parse_args(words[1:] if words[:1] == ["serve"] else words)))

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from contract_tests.cases import minimal
-from mockserver.cli import build_parser, main
+from contract_tests.cli import build_parser
+from mockserver.cli import main
 from tests.conftest import AUTH, fresh_uid, live_server
 
 URL = "/v1/viewer/studies"

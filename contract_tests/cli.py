@@ -1,0 +1,119 @@
+"""The ``avara-mock`` command: ``serve`` runs the mock, ``contract`` tests an implementation.
+
+This module sits on top of both packages: it is the one place the command line meets them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from contract_tests.report import summary, write_junit
+from contract_tests.suite import KeyRefused, Options, Report, run_suite
+from contract_tests.target import (
+    DEFAULT_TIMEOUT,
+    Target,
+    TargetUnreachable,
+    asgi_target,
+    http_target,
+)
+from mockserver.cli import add_serve_options, serve, settings_from
+from mockserver.contract import Contract
+
+COMMANDS = ("serve", "contract")
+MOCK_KEY = "avara-mock-contract"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``serve`` (the default) and ``contract``."""
+    parser = argparse.ArgumentParser(
+        prog="avara-mock",
+        description="Offline mock server and contract tests of the Avara Viewer API.",
+    )
+    commands = parser.add_subparsers(dest="command")
+    add_serve_options(commands.add_parser("serve", help="serve the mock (the default command)"))
+    add_contract_options(
+        commands.add_parser("contract", help="test an implementation against the contract")
+    )
+    return parser
+
+
+def add_contract_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``contract``."""
+    parser.add_argument(
+        "--base-url", help="the implementation to test (default: avara-mock itself, in-process)"
+    )
+    parser.add_argument(
+        "--api-key", help=f"bearer key to send (default: $AVARA_API_KEY, else {MOCK_KEY!r})"
+    )
+    parser.add_argument(
+        "--max-examples", type=int, default=200, help="requests hypothesis draws (default 200)"
+    )
+    parser.add_argument("--seed", type=int, help="draw the same requests as an earlier run")
+    parser.add_argument(
+        "--inferred",
+        choices=("warn", "fail"),
+        default="warn",
+        help="what a breach of an inferred rule is (default: a warning)",
+    )
+    parser.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for an answer"
+    )
+    parser.add_argument(
+        "--no-shrink", dest="shrink", action="store_false", help="report failures unshrunk"
+    )
+
+
+@contextlib.contextmanager
+def _target(base_url: str | None, timeout: float) -> Iterator[Target]:
+    if base_url is None:
+        from mockserver import create_app
+
+        with asgi_target(create_app(), timeout) as target:
+            yield target
+        return
+    with http_target(base_url, timeout) as http:
+        http.check_reachable()
+        yield http
+
+
+def contract(args: argparse.Namespace) -> int:
+    """Run the suite; 0 conforms, 1 a check failed, 2 unusable options or target."""
+    key = args.api_key or os.environ.get("AVARA_API_KEY") or MOCK_KEY
+    if args.max_examples < 0 or args.timeout <= 0:
+        print("avara-mock contract: --max-examples >= 0 and --timeout > 0", file=sys.stderr)
+        return 2
+    options = Options(
+        max_examples=args.max_examples,
+        seed=args.seed,
+        inferred=args.inferred,
+        api_key=key,
+        shrink=args.shrink,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    try:
+        with _target(args.base_url, args.timeout) as target:
+            report: Report = run_suite(target, Contract.load(), options)
+    except (TargetUnreachable, KeyRefused) as exc:
+        print(f"avara-mock contract: {exc}", file=sys.stderr)
+        return 2
+    print(summary(report))
+    if args.junit_xml:
+        write_junit(report, args.junit_xml)
+    return 1 if report.failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``avara-mock``; no command means ``serve``."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or words[0] not in (*COMMANDS, "-h", "--help"):
+        words.insert(0, "serve")
+    args = build_parser().parse_args(words)
+    if args.command == "contract":
+        return contract(args)
+    return serve(settings_from(args))

@@ -1,0 +1,262 @@
+"""Running the contract suite against a target: boundary cases first, then hypothesis.
+
+Every exchange is judged by every registered check. A failing generated probe is then shrunk
+(``hypothesis.find``) to the smallest request that still fails the same check, so a report
+shows a request a person can read. The same seed draws the same requests; only the digits of
+the Study Instance UIDs of requests a server should accept are drawn afresh each run, since a
+server refuses a UID it stores already.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+from contract_tests.cases import invalid_cases, minimal, valid_cases
+from contract_tests.checks import CHECKS, Finding, RunState
+from contract_tests.exchange import CREATE_PATH, Exchange, Probe, Sent
+from contract_tests.strategies import invalid_probes, valid_probes
+from contract_tests.target import Target
+from contract_tests.uids import UidFreshener
+from mockserver.contract import Contract
+
+Verdict = Literal["passed", "failed", "warned", "skipped"]
+BATCH = 4
+UNAUTHENTICATED = (None, "Basic YXZhcmE6bW9jaw==", "Bearer")
+
+
+def _settings(max_examples: int, phases: Collection[Phase] = tuple(Phase)) -> settings:
+    """Hypothesis settings for talking to a server: no database, no deadline, no health checks."""
+    return settings(
+        max_examples=max_examples,
+        phases=phases,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+class KeyRefused(PermissionError):
+    """The target refuses the bearer key itself: nothing else can be tested (exit 2)."""
+
+
+@dataclass
+class Options:
+    """How to run: examples drawn by hypothesis, seed, and what an inferred breach is."""
+
+    max_examples: int = 100
+    seed: int | None = None
+    inferred: Literal["warn", "fail"] = "warn"
+    api_key: str = "avara-mock-contract"
+    shrink: bool = True
+    progress: Callable[[str], None] = lambda line: None
+
+
+@dataclass
+class Breach:
+    """One finding of one check on one exchange, as reported."""
+
+    check: str
+    verdict: Verdict
+    finding: Finding
+    exchange: Exchange
+    shrunk: bool = False
+
+
+@dataclass
+class Counts:
+    """How often a check passed, failed, warned or did not apply."""
+
+    passed: int = 0
+    failed: int = 0
+    warned: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Report:
+    """The outcome of a run."""
+
+    base_url: str
+    seed: int
+    inferred: str
+    counts: dict[str, Counts]
+    breaches: list[Breach] = field(default_factory=list)
+    requests: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """Whether any check failed (the exit code is 1 then)."""
+        return any(c.failed for c in self.counts.values())
+
+
+class Suite:
+    """The contract suite bound to one target."""
+
+    def __init__(self, target: Target, contract: Contract, options: Options) -> None:
+        self.target = target
+        self.contract = contract
+        self.options = options
+        self.seed = options.seed if options.seed is not None else random.randrange(2**32)
+        self._state = RunState.of(contract)
+        self._uids = UidFreshener()
+        self._key = options.api_key
+        self.report = Report(
+            target.base_url, self.seed, options.inferred, {name: Counts() for name in CHECKS}
+        )
+        self._first: dict[tuple[str, str], Breach] = {}
+
+    def run(self) -> Report:
+        """Boundary cases, unauthenticated requests, generated requests, then shrinking."""
+        started = time.perf_counter()
+        explicit = list(self.boundary_probes())
+        self.options.progress(f"boundary cases: {len(explicit)} requests")
+        statuses = set()
+        for probe in explicit:
+            exchange = self.execute(probe)
+            self._tally(exchange)
+            if probe.kind == "valid" and exchange.answer is not None:
+                statuses.add(exchange.answer.status)
+        if statuses == {401}:
+            raise KeyRefused(
+                f"{self.target.base_url} refused the key with 401 on every valid request; "
+                "pass the right one with --api-key or AVARA_API_KEY"
+            )
+        self._explore()
+        if self.options.shrink:
+            self._shrink()
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def boundary_probes(self) -> Iterable[Probe]:
+        """The deterministic probes: every case of ``contract_tests.cases``, and no credentials."""
+        for case in valid_cases(self.contract):
+            yield Probe("valid", case.body, case.name, case.tag)
+        for case in invalid_cases(self.contract):
+            (expected,) = case.expect
+            top = expected.field.split(".")[0]
+            yield Probe("invalid", case.body, case.name, case.tag, expected.rule, top)
+        for header in UNAUTHENTICATED:
+            name = f"authorization {header!r}" if header else "no authorization"
+            yield Probe("unauthenticated", minimal(), name, authorization=header)
+
+    def execute(self, probe: Probe) -> Exchange:
+        """Send one probe; its answer or why there was none."""
+        body = probe.body
+        if isinstance(body, dict) and probe.rule.split(".")[0] != "studyInstanceUid":
+            uid = body.get("studyInstanceUid")
+            if isinstance(uid, str):
+                body = {**body, "studyInstanceUid": self._uids.fresh(uid)}
+        headers = {"Content-Type": "application/json"}
+        key = probe.authorization if probe.kind == "unauthenticated" else f"Bearer {self._key}"
+        if key is not None:
+            headers["Authorization"] = key
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        sent = Sent("POST", CREATE_PATH, headers, content)
+        answer, error = self.target.send(sent)
+        self.report.requests += 1
+        return Exchange(replace(probe, body=body), sent, answer, error)
+
+    def judge(self, exchange: Exchange) -> dict[str, list[Finding] | None]:
+        """Every check's findings on one exchange."""
+        return {name: spec.run(exchange, self._state) for name, spec in CHECKS.items()}
+
+    def verdict(self, finding: Finding) -> Verdict:
+        """Stated breaches fail; inferred ones warn unless ``--inferred fail``."""
+        if finding.tag == "stated" or self.options.inferred == "fail":
+            return "failed"
+        return "warned"
+
+    def _tally(self, exchange: Exchange) -> bool:
+        failed = False
+        for name, findings in self.judge(exchange).items():
+            counts = self.report.counts[name]
+            if findings is None:
+                counts.skipped += 1
+                continue
+            if not findings:
+                counts.passed += 1
+                continue
+            verdicts = [self.verdict(f) for f in findings]
+            if "failed" in verdicts:
+                counts.failed += 1
+                failed = True
+            else:
+                counts.warned += 1
+            for finding, verdict in zip(findings, verdicts, strict=True):
+                key = (name, finding.rule)
+                if key not in self._first:
+                    breach = Breach(name, verdict, finding, exchange)
+                    self._first[key] = breach
+                    self.report.breaches.append(breach)
+        return failed
+
+    def _strategy(self) -> st.SearchStrategy[Probe]:
+        kinds = [valid_probes(self.contract), invalid_probes(self.contract)]
+        return st.sampled_from(kinds).flatmap(lambda kind: kind)
+
+    def _explore(self) -> None:
+        total = self.options.max_examples
+        done = 0
+
+        @_settings(max_examples=max(total // BATCH, 1), phases=[Phase.generate])
+        @hypothesis_seed(self.seed)
+        @given(st.lists(self._strategy(), min_size=BATCH, max_size=BATCH))
+        def explore(batch: list[Probe]) -> None:
+            nonlocal done
+            for probe in batch:
+                self._tally(self.execute(probe))
+                done += 1
+                if done % 100 == 0:
+                    self.options.progress(f"generated: {done} requests")
+
+        if total > 0:
+            explore()
+            if done % 100:
+                self.options.progress(f"generated: {done} requests")
+
+    def _shrink(self) -> None:
+        for breach in list(self.report.breaches):
+            probe = breach.exchange.probe
+            if probe.name != "generated" or breach.verdict != "failed":
+                continue
+            strategy = (
+                invalid_probes(self.contract, [probe.rule])
+                if probe.kind == "invalid"
+                else valid_probes(self.contract)
+            )
+
+            def still_fails(candidate: Probe, breach: Breach = breach) -> bool:
+                exchange = self.execute(candidate)
+                findings = CHECKS[breach.check].run(exchange, self._state) or []
+                return any(f.rule == breach.finding.rule for f in findings)
+
+            try:
+                smallest = find(
+                    strategy,
+                    still_fails,
+                    settings=_settings(max_examples=max(self.options.max_examples, 50)),
+                    random=random.Random(self.seed),
+                )
+            except (NoSuchExample, Unsatisfiable):
+                continue
+            exchange = self.execute(smallest)
+            findings = CHECKS[breach.check].run(exchange, self._state) or []
+            for finding in findings:
+                if finding.rule == breach.finding.rule:
+                    breach.exchange, breach.finding, breach.shrunk = exchange, finding, True
+
+
+def run_suite(target: Target, contract: Contract, options: Options) -> Report:
+    """Run the whole suite once."""
+    return Suite(target, contract, options).run()
