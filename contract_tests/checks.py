@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from contract_tests.exchange import Exchange
+from contract_tests.uids import FRESH_UID_LENGTH
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 
@@ -35,6 +36,7 @@ class RunState:
     contract: Contract
     study_validator: DocumentValidator
     study_ids: set[str] = field(default_factory=set)
+    created_uids: set[Any] = field(default_factory=set)
 
     @classmethod
     def of(cls, contract: Contract) -> RunState:
@@ -85,10 +87,19 @@ def answers(exchange: Exchange, run: RunState) -> list[Finding] | None:
 @check("a valid create request is accepted (2xx)")
 def accepts_valid(exchange: Exchange, run: RunState) -> list[Finding] | None:
     answer, probe = exchange.answer, exchange.probe
-    if probe.kind != "valid" or answer is None or answer.status == 409:
+    if probe.kind != "valid" or answer is None or not isinstance(probe.body, dict):
         return None
+    uid = probe.body.get("studyInstanceUid")
     if 200 <= answer.status < 300:
+        run.created_uids.add(uid)
         return []
+    if answer.status == 409:
+        # A UID this run created, or one too short for fresh digits (an earlier run against
+        # the same server may have stored it), can rightly conflict.
+        if uid in run.created_uids or not isinstance(uid, str) or len(uid) < FRESH_UID_LENGTH:
+            return None
+        message = f"409 (conflict) for UID {uid!r}, which this run never created"
+        return [Finding("create.accepts-valid", probe.tag, message)]
     reason = "our reading (null as absent, or code points)" if probe.tag == "inferred" else "rules"
     return [
         Finding(

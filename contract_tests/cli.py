@@ -51,7 +51,7 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
         "--api-key", help=f"bearer key to send (default: $AVARA_API_KEY, else {MOCK_KEY!r})"
     )
     parser.add_argument(
-        "--max-examples", type=int, default=200, help="requests hypothesis draws (default 200)"
+        "--max-examples", type=int, default=500, help="requests hypothesis draws (default 500)"
     )
     parser.add_argument("--seed", type=int, help="draw the same requests as an earlier run")
     parser.add_argument(
@@ -70,7 +70,8 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def _target(base_url: str | None, timeout: float) -> Iterator[Target]:
+def open_target(base_url: str | None, timeout: float) -> Iterator[Target]:
+    """The implementation at ``base_url``, or avara-mock in-process; unreachable: exit 2."""
     if base_url is None:
         from mockserver import create_app
 
@@ -97,7 +98,7 @@ def contract(args: argparse.Namespace) -> int:
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     try:
-        with _target(args.base_url, args.timeout) as target:
+        with open_target(args.base_url, args.timeout) as target:
             report: Report = run_suite(target, Contract.load(), options)
     except (TargetUnreachable, KeyRefused) as exc:
         print(f"avara-mock contract: {exc}", file=sys.stderr)

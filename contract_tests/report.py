@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -61,6 +62,14 @@ def summary(report: Report) -> str:
     return "\n\n".join(parts)
 
 
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text XML 1.0 can carry: characters it forbids are written as escapes."""
+    return NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def write_junit(report: Report, path: Path) -> None:
     """One testcase a check; its failures and warnings as failure / system-out elements."""
     failures = sum(1 for c in report.counts.values() if c.failed)
@@ -77,10 +86,11 @@ def write_junit(report: Report, path: Path) -> None:
         if counts.failed:
             failed = [breach_text(b, report) for b in breaches if b.verdict == "failed"]
             element = ET.SubElement(case, "failure", message=f"{counts.failed} failed")
-            element.text = "\n\n".join(failed)
+            element.text = _xml_text("\n\n".join(failed))
         elif counts.passed == 0 and counts.warned == 0:
             ET.SubElement(case, "skipped", message="no exchange this check applies to")
         warned = [breach_text(b, report) for b in breaches if b.verdict == "warned"]
         if warned:
-            ET.SubElement(case, "system-out").text = "\n\n".join(warned)
+            ET.SubElement(case, "system-out").text = _xml_text("\n\n".join(warned))
+    path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

@@ -83,7 +83,7 @@ class AsgiTarget:
             return self._loop.run_until_complete(
                 asyncio.wait_for(self._call(sent), self.timeout)
             ), ""
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             return None, f"no answer in {self.timeout:g} s"
         except Exception as exc:
             return None, f"no answer: the app raised {type(exc).__name__}: {exc}"

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import random
 
+FRESH_UID_LENGTH = 16
+"""A UID this long has enough digits to redraw that no two runs send the same one."""
+
 
 class UidFreshener:
     """Redraws UIDs; its randomness is its own, so re-runs against a live server do not collide."""

@@ -36,6 +36,7 @@ class StudyService:
         self._clock = clock
         self._ids = ids
         self._references = references
+        self._key_references: dict[str, bytes] = {}
         self._validator = DocumentValidator(contract, "study-create-request", lenient=lenient)
         self._initial = {
             field: spec["const"]
@@ -63,12 +64,16 @@ class StudyService:
         customer = request.get("expressCustomerId")
         study["assignedTo"] = None if assigned is None else self._references.user(assigned)
         study["expressCustomer"] = None if customer is None else self._references.customer(customer)
-        study["createdByApiKey"] = self._references.api_key(api_key)
         study["createdByUser"] = None
-        body = orjson.dumps(study)
-        # orjson's bytes keep a ~4 KiB buffer; the store keeps an exact-size copy.
-        self.store.add(study["studyId"], uid, memoryview(body).tobytes())
-        return body
+        return self.store.add(study["studyId"], uid, orjson.dumps(study), self._key_json(api_key))
+
+    def _key_json(self, api_key: str) -> bytes:
+        """The JSON of a key's reference, made once per key and shared by its studies."""
+        reference = self._key_references.get(api_key)
+        if reference is None:
+            reference = orjson.dumps(self._references.api_key(api_key))
+            self._key_references[api_key] = reference
+        return reference
 
     def retrieve(self, study_id: str) -> bytes:
         """A study by id; 404 names the id."""

@@ -67,3 +67,40 @@ def test_readme_usage_lists_every_serve_option() -> None:
     add_serve_options(parser)
     options = set(re.findall(r"--[a-z-]+", parser.format_help()))
     assert options - {"--help"} == set(re.findall(r"--[a-z-]+", usage))
+
+
+def _run_documented(
+    command: str, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """A README command, its ``$VARS`` expanded, run with this interpreter's tools."""
+    words = [re.sub(r"\$(\w+)", lambda m: env[m.group(1)], w) for w in shlex.split(command)]
+    env = dict(env)
+    while "=" in words[0]:
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    program = ["-m", "contract_tests"] if words[0] == "avara-mock" else []
+    return subprocess.run(
+        [sys.executable, *program, *words[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_readme_contract_commands_run_against_the_mock(tmp_path: Path) -> None:
+    blocks = [b.strip() for b in _blocks("sh") if "contract" in b]
+    first, gate, under_pytest = blocks[0], blocks[1].splitlines()[-1], blocks[2]
+    with live_server() as url:
+        env = {**os.environ, "STAGING_URL": url, "AVARA_API_KEY": "anything"}
+        env["AVARA_CONTRACT_MAX_EXAMPLES"] = "40"
+        for command in (first.replace("http://127.0.0.1:4010", url), gate):
+            done = _run_documented(command, env, tmp_path)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+            assert "conforms: 0 failed" in done.stdout
+        done = _run_documented(under_pytest, env, tmp_path)
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert "12 passed" in done.stdout
+    assert (tmp_path / "contract.xml").is_file()
