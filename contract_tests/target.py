@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 import httpx
 
 from contract_tests.exchange import Answer, Sent
+from mockserver.inprocess import ASGIApp, SyncRunner, call_app
 
 DEFAULT_TIMEOUT = 5.0
 Outcome = tuple[Answer | None, str]
@@ -65,73 +66,38 @@ def http_target(base_url: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Htt
 
 
 class AsgiTarget:
-    """An ASGI app called directly on a private event loop: no port, no HTTP client.
+    """An ASGI app called in-process (``mockserver.inprocess``): no port, no HTTP client."""
 
-    Calling the app straight costs tens of microseconds a request, where an HTTP client
-    in front of it would cost most of a millisecond.
-    """
-
-    def __init__(self, app: Callable[..., Any], loop: asyncio.AbstractEventLoop, timeout: float):
+    def __init__(self, app: ASGIApp, runner: SyncRunner, timeout: float) -> None:
         self._app = app
-        self._loop = loop
+        self._runner = runner
         self.timeout = timeout
         self.base_url = "http://127.0.0.1:4010"
 
     def send(self, sent: Sent) -> Outcome:
         """The app's answer, or why there was none (a timeout, or the app raising)."""
+        path, _, query = sent.path.partition("?")
+        headers = [(k.lower().encode(), v.encode("latin-1")) for k, v in sent.headers.items()]
         try:
-            return self._loop.run_until_complete(
-                asyncio.wait_for(self._call(sent), self.timeout)
-            ), ""
+            raw = self._runner.run(
+                lambda: call_app(
+                    self._app, sent.method, path, headers, sent.content, query.encode()
+                ),
+                self.timeout,
+            )
         except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             return None, f"no answer in {self.timeout:g} s"
-        except Exception as exc:
+        except Exception as exc:  # an app that raises answers nothing
             return None, f"no answer: the app raised {type(exc).__name__}: {exc}"
-
-    async def _call(self, sent: Sent) -> Answer:
-        path, _, query = sent.path.partition("?")
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": sent.method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:4010")]
-            + [(k.lower().encode(), v.encode("latin-1")) for k, v in sent.headers.items()]
-            + [(b"content-length", str(len(sent.content)).encode())],
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 4010),
-        }
-        messages = [{"type": "http.request", "body": sent.content, "more_body": False}]
-        started: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def receive() -> dict[str, Any]:
-            if messages:
-                return messages.pop()
-            await asyncio.Event().wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                started.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self._app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in started["headers"]}
-        return Answer.of(started["status"], headers, b"".join(chunks))
+        answer_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw.headers}
+        return Answer.of(raw.status, answer_headers, raw.body), ""
 
 
 @contextlib.contextmanager
-def asgi_target(app: Callable[..., Any], timeout: float = DEFAULT_TIMEOUT) -> Iterator[AsgiTarget]:
+def asgi_target(app: ASGIApp, timeout: float = DEFAULT_TIMEOUT) -> Iterator[AsgiTarget]:
     """A target in-process: requests go straight to the ASGI app, no port is opened."""
-    loop = asyncio.new_event_loop()
+    runner = SyncRunner()
     try:
-        yield AsgiTarget(app, loop, timeout)
+        yield AsgiTarget(app, runner, timeout)
     finally:
-        loop.close()
+        runner.close()

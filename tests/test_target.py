@@ -119,13 +119,6 @@ def test_asgi_target_raising_app_gives_the_exception() -> None:
     assert outcome == (None, "no answer: the app raised RuntimeError: boom")
 
 
-def test_asgi_target_closes_its_loop() -> None:
-    with asgi_target(echo_app) as target:
-        loop = target._loop
-        assert not loop.is_closed()
-    assert loop.is_closed()
-
-
 def test_http_target_answers_with_a_live_mock() -> None:
     with live_server("--seed", "4") as url, http_target(url, timeout=5.0) as target:
         target.check_reachable()
