@@ -1,0 +1,88 @@
+"""Valid data for tests: create requests, and Studies made by the mock's own generators."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import orjson
+
+from mockserver.clock import SteppingClock
+from mockserver.contract import Contract
+from mockserver.ids import IdSource
+from mockserver.references import ReferenceFactory
+from mockserver.store import StudyStore
+from mockserver.studies import StudyService
+
+REQUEST = "study-create-request"
+FACTORY_KEY = "avara-mock-factory"
+DESCRIPTIONS = (
+    "CT Chest/Abdomen/Pelvis with contrast",
+    "MRI Brain with and without contrast",
+    "XR Chest 2 views",
+    "US Abdomen complete",
+    "CT Head without contrast",
+    "MRI Lumbar Spine without contrast",
+    "PET/CT Skull base to mid-thigh",
+    "MG Screening bilateral",
+)
+
+
+def wire_name(name: str) -> str:
+    """``study_instance_uid`` → ``studyInstanceUid``; wire names pass unchanged."""
+    return re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
+
+
+def sdk_name(name: str) -> str:
+    """``studyInstanceUid`` → ``study_instance_uid``, the SDK's keyword."""
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+class RequestFactory:
+    """Valid create requests (wire names), each with a new Study Instance UID.
+
+    Overrides may use wire or SDK names; they are applied as given, valid or not.
+    """
+
+    def __init__(self, contract: Contract, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+        self._severities = list(contract.rule_value(REQUEST, "severity.enum"))
+
+    def uid(self) -> str:
+        """A new UID of the UUID-derived form ``2.25.<128-bit integer>`` (DICOM PS3.5 B.2)."""
+        return f"2.25.{self._random.getrandbits(128)}"
+
+    def __call__(self, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "severity": self._random.choice(self._severities),
+            "studyDescription": self._random.choice(DESCRIPTIONS),
+            "studyInstanceUid": self.uid(),
+        }
+        body.update({wire_name(name): value for name, value in overrides.items()})
+        return body
+
+    def sdk(self, **overrides: Any) -> dict[str, Any]:
+        """The same, as keyword arguments of ``client.viewer.studies.create``."""
+        return {sdk_name(name): value for name, value in self(**overrides).items()}
+
+
+class StudyFactory:
+    """Studies as the mock answers them, from a request the overrides shape.
+
+    An override that names a request field changes the request; any other changes the Study.
+    """
+
+    def __init__(self, contract: Contract, seed: int | None = None) -> None:
+        self._requests = RequestFactory(contract, seed)
+        self._fields = set(contract.request_fields)
+        self._service = StudyService(
+            contract, StudyStore(), SteppingClock(), IdSource(seed), ReferenceFactory(seed)
+        )
+
+    def __call__(self, **overrides: Any) -> dict[str, Any]:
+        wire = {wire_name(name): value for name, value in overrides.items()}
+        request = self._requests(**{k: v for k, v in wire.items() if k in self._fields})
+        study: dict[str, Any] = orjson.loads(self._service.create(request, FACTORY_KEY))
+        study.update({k: v for k, v in wire.items() if k not in self._fields})
+        return study

@@ -1,0 +1,69 @@
+"""The mock served on a free port from a background thread, for tests that need a real URL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+from starlette.applications import Starlette
+
+from mockserver.app import create_app
+from mockserver.cli import bind
+from mockserver.settings import Settings
+
+START_TIMEOUT = 10.0
+
+
+class ServerDidNotStart(RuntimeError):
+    """uvicorn did not report started in time."""
+
+
+class LiveServer:
+    """One mock on 127.0.0.1 and a free port; ``stop`` ends the thread and frees the port."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.app: Starlette = create_app(self.settings)
+        sock = bind(self.settings.host, 0)
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="avara-mock", daemon=True
+        )
+        self._socket = sock
+
+    @property
+    def studies(self) -> list[dict[str, object]]:
+        """Every study the mock holds, oldest first."""
+        return list(self.app.state.service.store.studies())
+
+    def reset(self) -> None:
+        """Forget every study."""
+        self.app.state.service.store.clear()
+
+    def start(self) -> LiveServer:
+        """Serve, and wait until the server accepts requests."""
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                self.stop()
+                raise ServerDidNotStart(f"avara-mock did not start on {self.url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; safe to call twice."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=START_TIMEOUT)
+        self._socket.close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
