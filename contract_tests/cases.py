@@ -56,10 +56,14 @@ def minimal(**overrides: Any) -> dict[str, Any]:
     }
 
 
+UID_HEAD = "1.2.840."
+
+
 def uid_of_length(length: int) -> str:
     """A valid DICOM UID of exactly ``length`` characters."""
-    head = "1.2.840."
-    return head + "1" * (length - len(head)) if length > len(head) else "1" * length
+    if length <= len(UID_HEAD):
+        return "1" * length
+    return UID_HEAD + "1" * (length - len(UID_HEAD))
 
 
 def pairs(count: int) -> dict[str, str]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from contract_tests.exchange import Exchange
-from contract_tests.uids import FRESH_UID_LENGTH
+from contract_tests.uids import FRESH_DIGITS, fresh_digits
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 
@@ -94,9 +94,9 @@ def accepts_valid(exchange: Exchange, run: RunState) -> list[Finding] | None:
         run.created_uids.add(uid)
         return []
     if answer.status == 409:
-        # A UID this run created, or one too short for fresh digits (an earlier run against
+        # A UID this run created, or one with too few digits to redraw (an earlier run against
         # the same server may have stored it), can rightly conflict.
-        if uid in run.created_uids or not isinstance(uid, str) or len(uid) < FRESH_UID_LENGTH:
+        if uid in run.created_uids or not isinstance(uid, str) or fresh_digits(uid) < FRESH_DIGITS:
             return None
         message = f"409 (conflict) for UID {uid!r}, which this run never created"
         return [Finding("create.accepts-valid", probe.tag, message)]

@@ -16,8 +16,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from contract_tests.cases import UID_HEAD, uid_of_length
 from contract_tests.exchange import Probe
-from contract_tests.uids import FRESH_UID_LENGTH
+from contract_tests.uids import FRESH_DIGITS
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 
@@ -74,7 +75,8 @@ def dicom_uids(max_length: int) -> st.SearchStrategy[str]:
     The first branch, the one hypothesis starts from, has room for fresh digits in every
     example, so a run never sends a UID that an earlier run against the same server stored.
     """
-    roomy = st.integers(min(FRESH_UID_LENGTH, max_length), max_length).map(uid_of_length)
+    shortest = len(UID_HEAD) + FRESH_DIGITS
+    roomy = st.integers(min(shortest, max_length), max_length).map(uid_of_length)
     shapes = st.tuples(st.integers(1, 10), st.integers(0, 2**256))
     return roomy | shapes.map(lambda t: _uid_from(*t)[:max_length].rstrip("."))
 
@@ -87,12 +89,6 @@ def _uid_from(count: int, entropy: int) -> str:
         entropy, number = divmod(entropy, 10**8)
         parts.append("0" if kind == 0 else str(number + 1))
     return ".".join(parts)
-
-
-def uid_of_length(length: int) -> str:
-    """A valid UID of exactly ``length`` characters."""
-    head = "1.2.840."
-    return head + "1" * (length - len(head)) if length > len(head) else "1" * length
 
 
 def ids(pattern: str) -> st.SearchStrategy[str]:

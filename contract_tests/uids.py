@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import random
 
-FRESH_UID_LENGTH = 16
-"""A UID this long has enough digits to redraw that no two runs send the same one."""
+FRESH_DIGITS = 8
+"""A UID with this many digits to redraw is, in practice, never sent by two runs."""
+
+
+def fresh_digits(uid: str) -> int:
+    """How many digits ``UidFreshener.fresh`` redraws in this UID (0: it cannot change it)."""
+    parts = uid.split(".")
+    if not uid or not all(part.isascii() and part.isdigit() for part in parts):
+        return 0
+    return max((len(part) for part in parts if part != "0"), default=0)
 
 
 class UidFreshener:
@@ -21,13 +29,10 @@ class UidFreshener:
 
     def fresh(self, uid: str) -> str:
         """The same shape with new digits; anything that is not a well-formed UID is kept."""
+        size = fresh_digits(uid)
+        if not size:
+            return uid
         parts = uid.split(".")
-        if not uid or not all(part.isascii() and part.isdigit() for part in parts):
-            return uid
-        candidates = [i for i, part in enumerate(parts) if part != "0"]
-        if not candidates:
-            return uid
-        index = max(candidates, key=lambda i: len(parts[i]))
-        size = len(parts[index])
+        index = next(i for i, part in enumerate(parts) if part != "0" and len(part) == size)
         parts[index] = str(self._random.randint(10 ** (size - 1) if size > 1 else 1, 10**size - 1))
         return ".".join(parts)

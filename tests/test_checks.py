@@ -13,7 +13,7 @@ from contract_tests import checks
 from contract_tests.cases import CUSTOMER, USER, minimal
 from contract_tests.checks import CHECKS, Finding, RunState
 from contract_tests.exchange import CREATE_PATH, Answer, Exchange, Kind, Probe, Sent
-from contract_tests.uids import FRESH_UID_LENGTH
+from contract_tests.uids import FRESH_DIGITS, fresh_digits
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 
@@ -192,14 +192,14 @@ def test_accepts_valid_conflict_on_a_uid_this_run_created_does_not_apply(
 @pytest.mark.parametrize(
     ("uid", "probe_tag", "tag"),
     [
-        ("1.2.840.10008.5.1.4.1.1.2", "stated", "stated"),
-        ("1.2.840.10008.5.1.4.1.1.2", "inferred", "inferred"),
+        ("1.2.840.113619.2.55.3.604688119", "stated", "stated"),
+        ("1.2.840.113619.2.55.3.604688119", "inferred", "inferred"),
     ],
 )
 def test_accepts_valid_conflict_on_a_uid_never_created_is_a_finding(
     uid: str, probe_tag: str, tag: str, state: RunState
 ) -> None:
-    assert len(uid) >= FRESH_UID_LENGTH
+    assert fresh_digits(uid) >= FRESH_DIGITS
     the_probe = probe(body=minimal(studyInstanceUid=uid), tag=probe_tag)
     findings = run("accepts_valid", exchange(the_probe, answer(409, {})), state)
     assert rules(findings) == {("create.accepts-valid", tag)}
@@ -207,9 +207,9 @@ def test_accepts_valid_conflict_on_a_uid_never_created_is_a_finding(
     assert repr(uid) in findings[0].message
 
 
-@pytest.mark.parametrize("uid", ["1.2.3", "0"])
+@pytest.mark.parametrize("uid", ["1.2.3", "0", "0.0.0.0.0.0.0.0.0.0.0", "1.2.840.1234567"])
 def test_accepts_valid_conflict_on_a_short_uid_is_not_judged(uid: str, state: RunState) -> None:
-    assert len(uid) < FRESH_UID_LENGTH
+    assert fresh_digits(uid) < FRESH_DIGITS
     the_probe = probe(body=minimal(studyInstanceUid=uid))
     assert run("accepts_valid", exchange(the_probe, answer(409, {})), state) is None
 

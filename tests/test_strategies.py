@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract_tests.cases import ASTRAL, minimal
+from contract_tests.cases import ASTRAL, minimal, uid_of_length
 from contract_tests.strategies import (
     MUTATIONS,
     REQUEST,
@@ -20,7 +20,6 @@ from contract_tests.strategies import (
     missing_mutations,
     relies_on_inferred,
     sized_text,
-    uid_of_length,
     valid_probes,
 )
 from mockserver.contract import Contract
