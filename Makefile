@@ -41,6 +41,7 @@ test: lint typecheck
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/plugin.py
 
 fixtures: $(STAMP_TEST)
 	$(BIN)/python -m contract_tests.cases fixtures/create-requests.json

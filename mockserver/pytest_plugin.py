@@ -6,7 +6,6 @@ imports wait for the first fixture that needs them, to keep pytest's start-up fa
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -122,6 +121,8 @@ def avara_async_client(avara_mock: InProcessMock, avara_api_key: str) -> Iterato
         api_key=avara_api_key, base_url=avara_mock.base_url, max_retries=0
     )
     yield client
+    import asyncio
+
     asyncio.run(client.close())
 
 
