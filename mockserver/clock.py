@@ -14,6 +14,8 @@ class Clock(Protocol):
 
     def now(self) -> str: ...
 
+    def reset(self) -> None: ...
+
 
 def rfc3339(moment: datetime) -> str:
     """UTC, millisecond precision, ``Z`` suffix: the form the SDK and most clients parse."""
@@ -28,6 +30,9 @@ class SystemClock:
         self._second = -1
         self._prefix = ""
 
+    def reset(self) -> None:
+        """Nothing to restart: the wall clock goes on."""
+
     def now(self) -> str:
         milliseconds = time.time_ns() // 1_000_000
         second, millisecond = divmod(milliseconds, 1000)
@@ -41,8 +46,13 @@ class SteppingClock:
     """A clock that advances a fixed step per reading, so seeded runs are byte-identical."""
 
     def __init__(self, start: datetime = SEEDED_EPOCH, step: timedelta = timedelta(seconds=1)):
+        self._start = start
         self._next = start
         self._step = step
+
+    def reset(self) -> None:
+        """Back to the first reading."""
+        self._next = self._start
 
     def now(self) -> str:
         moment = self._next

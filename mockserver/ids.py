@@ -14,8 +14,15 @@ class IdSource:
     """
 
     def __init__(self, seed: int | None = None) -> None:
-        start = int.from_bytes(os.urandom(16), "big") if seed is None else seed
-        self._random = random.Random(start)
+        self._seed = seed
+        self._random = random.Random()
+        self.reset()
+
+    def reset(self) -> None:
+        """Seeded, back to the first id; unseeded, a new random start."""
+        self._random.seed(
+            int.from_bytes(os.urandom(16), "big") if self._seed is None else self._seed
+        )
 
     def study_id(self) -> str:
         """``stu_`` and 32 lower-case hex digits."""

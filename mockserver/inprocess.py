@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -72,11 +73,14 @@ async def call_app(
 
 
 class SyncRunner:
-    """Runs coroutines from synchronous code: on a private loop, or, when a loop is already
-    running in this thread (a sync client inside an async test), on a worker thread's loop."""
+    """Runs coroutines from synchronous code: on a private loop of the calling thread (one a
+    thread, so several threads may call at once), or, when a loop is already running in this
+    thread (a sync client inside an async test), on a worker thread's loop."""
 
     def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
+        self._local = threading.local()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._lock = threading.Lock()
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
 
     def run(self, make: Callable[[], Coroutine[Any, Any, T]], timeout: float | None = None) -> T:
@@ -84,13 +88,25 @@ class SyncRunner:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return self._loop.run_until_complete(asyncio.wait_for(make(), timeout))
-        if self._worker is None:
-            self._worker = concurrent.futures.ThreadPoolExecutor(1, "avara-mock")
+            return self._own_loop().run_until_complete(asyncio.wait_for(make(), timeout))
+        with self._lock:
+            if self._worker is None:
+                self._worker = concurrent.futures.ThreadPoolExecutor(1, "avara-mock")
         return self._worker.submit(lambda: asyncio.run(asyncio.wait_for(make(), timeout))).result()
 
+    def _own_loop(self) -> asyncio.AbstractEventLoop:
+        loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
+        if loop is None:
+            loop = self._local.loop = asyncio.new_event_loop()
+            with self._lock:
+                self._loops.append(loop)
+        return loop
+
     def close(self) -> None:
-        """Close the private loop and the worker thread."""
-        self._loop.close()
-        if self._worker is not None:
-            self._worker.shutdown()
+        """Close the private loops and the worker thread."""
+        with self._lock:
+            for loop in self._loops:
+                loop.close()
+            self._loops.clear()
+            if self._worker is not None:
+                self._worker.shutdown()

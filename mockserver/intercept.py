@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import respx
+from respx.patterns import Lookup, Match, Pattern
 from starlette.applications import Starlette
 
 from mockserver.inprocess import SyncRunner, call_app
@@ -30,19 +31,45 @@ class _Router(respx.MockRouter):
             _RESOLVING_ASYNC.reset(token)
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port as httpx compares them: lower case, default ports made explicit."""
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme.lower(), url.host.lower(), url.port or default
+
+
+class _Under(Pattern):
+    """respx pattern: the request goes to the mock's base URL, however the URL is spelled."""
+
+    lookups = (Lookup.EQUAL,)
+    key = "avara_mock_base"
+
+    def __init__(self, mock: InProcessMock) -> None:
+        super().__init__(True)
+        self._mock = mock
+
+    def match(self, request: httpx.Request) -> Match:
+        return Match(self._mock.routes(request.url))
+
+
 class InProcessMock:
     """The mock behind every httpx client (sync and async) for one base URL."""
 
     def __init__(self, app: Starlette, base_url: str) -> None:
         self.app = app
         self.base_url = base_url.rstrip("/")
+        self._base = _origin(httpx.URL(self.base_url))
         self._prefix = httpx.URL(self.base_url).path.rstrip("/")
         self._runner = SyncRunner()
         self._router = _Router(assert_all_called=False, assert_all_mocked=False)
-        self._route = self._router.route(url__startswith=self.base_url + "/").mock(
-            side_effect=self._handle
-        )
+        self._route = self._router.route(_Under(self)).mock(side_effect=self._handle)
         self._router.route().pass_through()
+
+    def routes(self, url: httpx.URL) -> bool:
+        """Whether a request to ``url`` is the mock's: same origin, under the base path."""
+        path = url.path
+        return _origin(url) == self._base and (
+            path == self._prefix or path.startswith(self._prefix + "/")
+        )
 
     @property
     def requests(self) -> list[httpx.Request]:
@@ -55,8 +82,8 @@ class InProcessMock:
         return list(self.app.state.service.store.studies())
 
     def reset(self) -> None:
-        """Forget studies and journal."""
-        self.app.state.service.store.clear()
+        """As new: no studies, an empty journal, seeded ids and clock back at their start."""
+        self.app.state.service.reset()
         self._route.calls.clear()
 
     def _handle(self, request: httpx.Request) -> Any:

@@ -41,8 +41,8 @@ class LiveServer:
         return list(self.app.state.service.store.studies())
 
     def reset(self) -> None:
-        """Forget every study."""
-        self.app.state.service.store.clear()
+        """As new: no studies; seeded ids and clock back at their start."""
+        self.app.state.service.reset()
 
     def start(self) -> LiveServer:
         """Serve, and wait until the server accepts requests."""

@@ -71,7 +71,7 @@ def avara_mock(
     from mockserver.intercept import InProcessMock
 
     current = os.environ.get("AVARA_API_KEY")
-    if current is None or (avara_settings.api_keys and current not in avara_settings.api_keys):
+    if not current or (avara_settings.api_keys and current not in avara_settings.api_keys):
         monkeypatch.setenv("AVARA_API_KEY", avara_api_key)
     with InProcessMock(create_app(avara_settings), avara_base_url) as mock:
         yield mock

@@ -75,6 +75,12 @@ class StudyService:
             self._key_references[api_key] = reference
         return reference
 
+    def reset(self) -> None:
+        """As new: no studies, and seeded ids and clock back at their start."""
+        self.store.clear()
+        self._ids.reset()
+        self._clock.reset()
+
     def retrieve(self, study_id: str) -> bytes:
         """A study by id; 404 names the id."""
         body = self.store.get(study_id)

@@ -23,6 +23,8 @@ from mockserver import Settings, create_app
 from mockserver.contract import Contract
 from tests.sdk_targets import INPROCESS_URL, Target
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parents[1]
 AUTH = {"Authorization": "Bearer test-key"}
 STARTUP_TIMEOUT = 30.0

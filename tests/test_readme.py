@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from mockserver.cli import add_serve_options
 from tests.conftest import live_server
@@ -32,7 +33,7 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 
 def test_readme_python_example_runs_against_the_mock() -> None:
-    (example,) = _blocks("python")
+    example = _blocks("python")[0]
     with live_server() as url:
         done = subprocess.run(
             [sys.executable, "-c", example],
@@ -104,3 +105,26 @@ def test_readme_contract_commands_run_against_the_mock(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout[-2000:]
         assert "12 passed" in done.stdout
     assert (tmp_path / "contract.xml").is_file()
+
+
+def test_readme_plugin_examples_pass_downstream(pytester: pytest.Pytester) -> None:
+    section = README[README.index("## Using avara-mock in your tests") :]
+    section = section[: section.index("\n## ")]
+    tests, override = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    pytester.makepyfile(test_downstream=tests)
+    result = pytester.runpytest_subprocess("-p", "anyio", "-q")
+    result.assert_outcomes(passed=6)
+    pytester.makeconftest(override)
+    pytester.makepyfile(
+        test_staging="""
+from avara import Avara
+
+
+def test_staging_url_is_routed(avara_mock):
+    Avara(base_url="https://staging.example.test").viewer.studies.create(
+        severity="high", study_description="CT", study_instance_uid="1.2.3"
+    )
+    assert avara_mock.requests[0].url.host == "staging.example.test"
+"""
+    )
+    pytester.runpytest_subprocess("-q", "test_staging.py").assert_outcomes(passed=1)
