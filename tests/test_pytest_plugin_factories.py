@@ -1,0 +1,156 @@
+"""The pytest plugin's test data and the contract suite downstream: the request and study
+factories, the strategies driving property tests, and the conformance suite run by a downstream
+pytest. How these tests run a downstream project: tests/downstream.py."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from contract_tests.checks import CHECKS
+from tests.conftest import live_server
+from tests.downstream import CLOSED_URL, SUBPROCESS_TIMEOUT, run
+
+
+@pytest.fixture(autouse=True)
+def _no_avara_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs (in-process and subprocesses) start without the developer's AVARA_* vars."""
+    for name in [name for name in os.environ if name.startswith("AVARA_")]:
+        monkeypatch.delenv(name)
+
+
+# --- factories ------------------------------------------------------------------------------------
+
+
+def test_plugin_factories_make_valid_requests_and_studies(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_factories="""
+        import httpx
+
+        from mockserver.contract import Contract
+
+        STUDY = Contract.load().validator("study")
+        USER = "usr_" + "ab" * 16
+
+
+        def valid(study):
+            errors = [error.message for error in STUDY.iter_errors(study)]
+            assert errors == [], errors
+            return True
+
+
+        def test_request_factory_is_accepted(avara_request_factory, avara_mock):
+            body = avara_request_factory()
+            assert set(body) == {"severity", "studyDescription", "studyInstanceUid"}
+            answer = httpx.post(
+                avara_mock.base_url + "/v1/viewer/studies",
+                json=body,
+                headers={"Authorization": "Bearer anything"},
+            )
+            assert answer.status_code == 201, answer.text
+            assert answer.json()["studyInstanceUid"] == body["studyInstanceUid"]
+            assert valid(answer.json())
+
+
+        def test_request_factory_overrides_and_fresh_uids(avara_request_factory):
+            customer = "cus_" + "0" * 32
+            wire = avara_request_factory(studyDescription="Wire", expressCustomerId=customer)
+            sdk = avara_request_factory(study_description="SDK", severity="stat")
+            assert wire["studyDescription"] == "Wire"
+            assert wire["expressCustomerId"] == customer
+            assert sdk["studyDescription"] == "SDK"
+            assert sdk["severity"] == "stat"
+            assert "study_description" not in sdk
+            assert wire["studyInstanceUid"] != sdk["studyInstanceUid"]
+
+
+        def test_request_factory_sdk_kwargs(avara_request_factory, avara_client, avara_mock):
+            kwargs = avara_request_factory.sdk(assigned_to=USER, metadata={"k": "v"})
+            assert {"severity", "study_description", "study_instance_uid"} <= set(kwargs)
+            study = avara_client.viewer.studies.create(**kwargs)
+            assert study.study_instance_uid == kwargs["study_instance_uid"]
+            assert study.assigned_to.user_id == USER
+            assert study.metadata == {"k": "v"}
+            assert all(valid(stored) for stored in avara_mock.studies)
+
+
+        def test_study_factory(avara_study_factory):
+            plain = avara_study_factory()
+            assert valid(plain)
+            assert plain["isCancelled"] is False
+            assert plain["studyId"].startswith("stu_")
+            study = avara_study_factory(assigned_to=USER, is_cancelled=True)
+            assert valid(study)
+            assert study["assignedTo"]["userId"] == USER
+            assert "@" in study["assignedTo"]["email"]
+            assert study["isCancelled"] is True
+            assert "is_cancelled" not in study and "assigned_to" not in study
+            wire = avara_study_factory(isCancelled=True, severity="stat")
+            assert valid(wire)
+            assert (wire["isCancelled"], wire["severity"]) == (True, "stat")
+            assert len({plain["studyId"], study["studyId"], wire["studyId"]}) == 3
+        """
+    )
+    run(pytester).assert_outcomes(passed=4, failed=0)
+
+
+# --- the contract suite and its strategies downstream ---------------------------------------------
+
+
+def test_plugin_contract_suite_runs_downstream_against_a_live_mock(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(CHECKS) == 12
+    monkeypatch.setenv("AVARA_CONTRACT_MAX_EXAMPLES", "30")
+    with live_server() as url:
+        monkeypatch.setenv("AVARA_BASE_URL", url)
+        result = pytester.runpytest_subprocess(
+            "--pyargs", "contract_tests.conformance", timeout=SUBPROCESS_TIMEOUT
+        )
+    result.assert_outcomes(passed=12, failed=0)
+    # the suite went where AVARA_BASE_URL points: with nothing there, it cannot pass
+    monkeypatch.setenv("AVARA_BASE_URL", CLOSED_URL)
+    unreachable = pytester.runpytest("--pyargs", "contract_tests.conformance")
+    unreachable.assert_outcomes(passed=0, errors=len(CHECKS))
+    assert "TargetUnreachable" in unreachable.stdout.str()
+
+
+def test_plugin_strategies_drive_property_tests_against_avara_client(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_properties="""
+        import httpx
+        from hypothesis import HealthCheck, given, settings
+
+        from contract_tests.strategies import valid_probes
+        from mockserver.contract import Contract
+
+        PATH = "/v1/viewer/studies"
+        examples = []
+
+
+        @settings(
+            max_examples=10,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture],
+        )
+        @given(probe=valid_probes(Contract.load()))
+        def test_valid_probes_are_accepted(avara_client, avara_mock, probe):
+            avara_mock.reset()  # the fixture lives across examples
+            answer = avara_client.post(PATH, body=probe.body, cast_to=httpx.Response)
+            assert answer.status_code == 201  # a refusal would raise avara.BadRequestError
+            study = answer.json()
+            assert study["studyInstanceUid"] == probe.body["studyInstanceUid"]
+            assert [s["studyId"] for s in avara_mock.studies] == [study["studyId"]]
+            examples.append(probe)
+
+
+        def test_examples_were_drawn():
+            assert len(examples) >= 5
+            assert all(probe.kind == "valid" for probe in examples)
+        """
+    )
+    run(pytester).assert_outcomes(passed=2, failed=0)
