@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import queue
 import re
 import subprocess
@@ -195,3 +196,10 @@ def sdk_client(target: Target) -> Iterator[Avara]:
 async def async_sdk_client(target: Target) -> AsyncIterator[AsyncAvara]:
     async with target.async_client() as sdk:
         yield sdk
+
+
+@pytest.fixture
+def no_avara_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs (in-process and subprocesses) start without the developer's AVARA_* vars."""
+    for name in [name for name in os.environ if name.startswith("AVARA_")]:
+        monkeypatch.delenv(name)

@@ -4,20 +4,13 @@ pytest. How these tests run a downstream project: tests/downstream.py."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from contract_tests.checks import CHECKS
 from tests.conftest import live_server
 from tests.downstream import CLOSED_URL, SUBPROCESS_TIMEOUT, run
 
-
-@pytest.fixture(autouse=True)
-def _no_avara_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inner runs (in-process and subprocesses) start without the developer's AVARA_* vars."""
-    for name in [name for name in os.environ if name.startswith("AVARA_")]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_avara_environment")
 
 
 # --- factories ------------------------------------------------------------------------------------

@@ -4,19 +4,13 @@ downstream project: tests/downstream.py."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
 from tests.downstream import CLOSED_URL, RECORDER, records, run, run_isolated
 
-
-@pytest.fixture(autouse=True)
-def _no_avara_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inner runs (in-process and subprocesses) start without the developer's AVARA_* vars."""
-    for name in [name for name in os.environ if name.startswith("AVARA_")]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_avara_environment")
 
 
 # --- the avara marker -----------------------------------------------------------------------------

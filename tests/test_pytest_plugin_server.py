@@ -4,7 +4,6 @@ downstream project: tests/downstream.py."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 
@@ -13,12 +12,7 @@ import pytest
 
 from tests.downstream import RECORDER, records, run
 
-
-@pytest.fixture(autouse=True)
-def _no_avara_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inner runs (in-process and subprocesses) start without the developer's AVARA_* vars."""
-    for name in [name for name in os.environ if name.startswith("AVARA_")]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_avara_environment")
 
 
 # --- the live server ------------------------------------------------------------------------------
