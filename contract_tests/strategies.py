@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from contract_tests.cases import UID_HEAD, uid_of_length
@@ -305,7 +306,10 @@ def _customer_type(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
 
 @mutation("id.lowercase-hex")
 def _upper_hex(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
-    upper = lambda v: v[:4] + v[4:].upper()  # noqa: E731
+
+    def upper(value: str) -> str:
+        return value[:4] + value[4:].upper()
+
     user = _field("assignedTo", ids(limits.user_pattern).map(upper))
     customer = _field("expressCustomerId", ids(limits.customer_pattern).map(upper))
     return user | customer
@@ -376,7 +380,12 @@ def invalid_probes(contract: Contract, rules: list[str] | None = None) -> st.Sea
             lambda pair: probe(rule, _apply(pair[0], pair[1]))
         )
 
-    return st.one_of([for_rule(rule) for rule in chosen]).filter(lambda p: p is not None)  # type: ignore[return-value]
+    def kept(candidate: Probe | None) -> Probe:
+        if candidate is None:
+            reject()
+        return candidate
+
+    return st.one_of([for_rule(rule) for rule in chosen]).map(kept)
 
 
 def missing_mutations(contract: Contract) -> set[str]:
