@@ -46,18 +46,21 @@ class Target:
     base_url: str
     app: Starlette | None = None
 
+    def _options(self, api_key: str, default_headers: Mapping[str, str] | None) -> dict[str, Any]:
+        """What both clients are built with: strict validation, no retries."""
+        return {
+            "api_key": api_key,
+            "base_url": self.base_url,
+            "default_headers": default_headers,
+            "max_retries": 0,
+            "_strict_response_validation": True,
+        }
+
     def client(
         self, api_key: str = API_KEY, *, default_headers: Mapping[str, str] | None = None
     ) -> Avara:
         http_client = None if self.app is None else TestClient(self.app, base_url=self.base_url)
-        return Avara(
-            api_key=api_key,
-            base_url=self.base_url,
-            http_client=http_client,
-            default_headers=default_headers,
-            max_retries=0,
-            _strict_response_validation=True,
-        )
+        return Avara(http_client=http_client, **self._options(api_key, default_headers))
 
     def async_client(
         self, api_key: str = API_KEY, *, default_headers: Mapping[str, str] | None = None
@@ -69,14 +72,7 @@ class Target:
                 transport=httpx.ASGITransport(app=self.app), base_url=self.base_url
             )
         )
-        return AsyncAvara(
-            api_key=api_key,
-            base_url=self.base_url,
-            http_client=http_client,
-            default_headers=default_headers,
-            max_retries=0,
-            _strict_response_validation=True,
-        )
+        return AsyncAvara(http_client=http_client, **self._options(api_key, default_headers))
 
 
 # --- fresh values --------------------------------------------------------------------------
