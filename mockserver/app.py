@@ -132,6 +132,5 @@ def create_app(
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: api_error},
     )
-    app.state.settings = settings
     app.state.service = service
     return app

@@ -203,3 +203,11 @@ def no_avara_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Inner runs (in-process and subprocesses) start without the developer's AVARA_* vars."""
     for name in [name for name in os.environ if name.startswith("AVARA_")]:
         monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout's wheel, built once a session."""
+    from tests.wheels import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("dist"))

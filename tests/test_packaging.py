@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -13,46 +11,13 @@ import httpx
 import pytest
 
 from contract_tests.cases import minimal
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(out),
-            str(ROOT),
-        ],
-        check=True,
-    )
-    (built,) = out.glob("avara_mock-*.whl")
-    return built
+from tests.wheels import install_in_fresh_venv
 
 
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv outside the repo with only the wheel; dependencies are lent by a .pth file."""
-    venv = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(purelib)
-    (Path(purelib) / "lent-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return python
+    """A fresh venv outside the repo with only the wheel; its python."""
+    return install_in_fresh_venv(wheel, tmp_path_factory.mktemp("venv"))
 
 
 def test_packaging_wheel_ships_data_inside_mockserver(wheel: Path) -> None:

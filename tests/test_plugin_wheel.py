@@ -1,8 +1,8 @@
 """The wheel's pytest plugin, end to end: installed in a fresh venv, used by a project elsewhere.
 
 The wheel is built from this checkout and unpacked into a venv made for the test; the venv
-borrows its dependencies (pytest, httpx, the SDK …) from the development venv through a .pth
-file, as tests/test_packaging.py does, so nothing is downloaded. A downstream test file in a
+borrows its dependencies (pytest, httpx, the SDK …) from the development venv
+(tests/wheels.py), so nothing is downloaded. A downstream test file in a
 directory outside the repository then runs under ``<venv>/bin/python -m pytest``.
 """
 
@@ -11,13 +11,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import sysconfig
-import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 180.0
+from tests.wheels import ROOT, TIMEOUT, install_in_fresh_venv
 
 DOWNSTREAM = """
 import json
@@ -69,35 +65,10 @@ async def test_async_client_fixture(avara_async_client, avara_mock):
 """
 
 
-def build_wheel(out: Path) -> Path:
-    """The wheel of this checkout, built with the development venv's hatchling."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "-w", str(out), str(ROOT)],
-        check=True, timeout=TIMEOUT,
-    )  # fmt: skip
-    (built,) = out.glob("avara_mock-*.whl")
-    return built
-
-
-def install_in_fresh_venv(wheel: Path, venv: Path) -> Path:
-    """A venv holding only the wheel, its dependencies lent by a .pth file; its python."""
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=TIMEOUT
-    )
-    python = venv / "bin" / "python"
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True, timeout=TIMEOUT,
-    ).stdout.strip()  # fmt: skip
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(purelib)
-    (Path(purelib) / "lent-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return python
-
-
-def test_plugin_wheel_serves_a_downstream_project_from_a_fresh_venv(tmp_path: Path) -> None:
-    python = install_in_fresh_venv(build_wheel(tmp_path / "dist"), tmp_path / "venv")
+def test_plugin_wheel_serves_a_downstream_project_from_a_fresh_venv(
+    wheel: Path, tmp_path: Path
+) -> None:
+    python = install_in_fresh_venv(wheel, tmp_path / "venv")
     project = tmp_path / "downstream"
     project.mkdir()
     assert not project.resolve().is_relative_to(ROOT)
