@@ -32,8 +32,8 @@ from avara import Avara
 
 from bench.bare_app import STUDY
 from mockserver.app import create_app
-from mockserver.intercept import InProcessMock
-from mockserver.pytest_plugin import SDK_BASE_URL
+from mockserver.plugin.intercept import InProcessMock
+from mockserver.plugin.pytest_plugin import SDK_BASE_URL
 
 TARGET_RATIO = 0.5
 TARGET_IMPORT_MS = 150.0
@@ -96,7 +96,7 @@ def import_cost_ms(repeats: int) -> tuple[float, float, float]:
 
 def plugin_import_ms(repeats: int) -> float:
     """Median extra time of importing the plugin module after pytest, in fresh interpreters."""
-    code = "import time, pytest; t = time.perf_counter(); import mockserver.pytest_plugin; "
+    code = "import time, pytest; t = time.perf_counter(); import mockserver.plugin.pytest_plugin; "
     code += "print(time.perf_counter() - t)"
     runs = [
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)

@@ -10,7 +10,7 @@ from typing import Protocol
 import httpx
 
 from contract_tests.exchange import Answer, Sent
-from mockserver.inprocess import ASGIApp, SyncRunner, call_app
+from mockserver.http.inprocess import ASGIApp, SyncRunner, call_app
 
 DEFAULT_TIMEOUT = 5.0
 Outcome = tuple[Answer | None, str]
@@ -66,7 +66,7 @@ def http_target(base_url: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Htt
 
 
 class AsgiTarget:
-    """An ASGI app called in-process (``mockserver.inprocess``): no port, no HTTP client."""
+    """An ASGI app called in-process (``mockserver.http.inprocess``): no port, no HTTP client."""
 
     def __init__(self, app: ASGIApp, runner: SyncRunner, timeout: float) -> None:
         self._app = app

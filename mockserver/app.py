@@ -17,16 +17,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from mockserver.auth import Authenticator
-from mockserver.body import header, read_json
-from mockserver.clock import Clock, SteppingClock, SystemClock
 from mockserver.contract import Contract
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound
-from mockserver.ids import IdSource
-from mockserver.references import ReferenceFactory
+from mockserver.http.auth import Authenticator
+from mockserver.http.body import header, read_json
+from mockserver.resources.studies import StudyService
 from mockserver.settings import Settings
-from mockserver.store import StudyStore
-from mockserver.studies import StudyService
+from mockserver.world.clock import Clock, SteppingClock, SystemClock
+from mockserver.world.ids import IdSource
+from mockserver.world.references import ReferenceFactory
+from mockserver.world.store import StudyStore
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 

@@ -25,9 +25,9 @@ SHARED_MODULES = [
         "faker",
         "hypothesis.internal.observability",
         "mockserver.app",
-        "mockserver.factories",
-        "mockserver.intercept",
-        "mockserver.live",
+        "mockserver.plugin.factories",
+        "mockserver.plugin.intercept",
+        "mockserver.plugin.live",
         "contract_tests.strategies",
     )
 ]

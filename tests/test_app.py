@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from contract_tests.cases import CUSTOMER, USER, minimal
 from mockserver import Settings, create_app
-from mockserver.clock import SteppingClock
 from mockserver.contract import Contract
+from mockserver.world.clock import SteppingClock
 from tests.conftest import AUTH, fresh_uid
 
 URL = "/v1/viewer/studies"

@@ -7,8 +7,8 @@ from starlette.testclient import TestClient
 
 from contract_tests.cases import minimal
 from mockserver import Settings, create_app
-from mockserver.auth import Authenticator
 from mockserver.errors import Unauthorized
+from mockserver.http.auth import Authenticator
 
 URL = "/v1/viewer/studies"
 

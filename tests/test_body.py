@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from contract_tests.cases import minimal
 from mockserver import Settings, create_app
-from mockserver.body import check_media_type, parse_json, read_body
 from mockserver.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from mockserver.http.body import check_media_type, parse_json, read_body
 from tests.conftest import AUTH, fresh_uid
 
 URL = "/v1/viewer/studies"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mockserver.clock import SteppingClock, SystemClock, rfc3339
+from mockserver.world.clock import SteppingClock, SystemClock, rfc3339
 
 
 def test_clock_rfc3339_is_utc_with_milliseconds() -> None:

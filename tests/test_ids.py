@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mockserver.contract import Contract
-from mockserver.ids import IdSource
 from mockserver.validation import DocumentValidator
+from mockserver.world.ids import IdSource
 
 
 def test_ids_match_the_study_id_format(contract: Contract) -> None:

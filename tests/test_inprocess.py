@@ -9,7 +9,7 @@ import pytest
 
 from contract_tests.cases import minimal
 from mockserver import create_app
-from mockserver.inprocess import SyncRunner, call_app
+from mockserver.http.inprocess import SyncRunner, call_app
 
 HEADERS = [(b"authorization", b"Bearer k"), (b"content-type", b"application/json")]
 

@@ -25,7 +25,7 @@ from avara import Avara
 
 import mockserver
 import mockserver.contract
-import mockserver.pytest_plugin
+import mockserver.plugin.pytest_plugin
 
 VENV = Path(os.environ["DOWNSTREAM_VENV"]).resolve()
 
@@ -36,7 +36,7 @@ def inside_venv(path):
 
 def test_plugin_is_loaded_from_the_fresh_venv(request):
     plugin = request.config.pluginmanager.get_plugin("avara_mock")
-    assert plugin is mockserver.pytest_plugin
+    assert plugin is mockserver.plugin.pytest_plugin
     assert inside_venv(mockserver.__file__)
     assert inside_venv(plugin.__file__)
     assert inside_venv(mockserver.contract.data_folder("schemas"))

@@ -25,8 +25,8 @@ def test_plugin_sync_sdk_without_base_url_or_key_reaches_avara_mock(
 
         from avara import Avara
 
-        LAZY = ("mockserver.app", "mockserver.intercept", "mockserver.live", "mockserver.factories",
-                "starlette", "uvicorn")
+        LAZY = ("mockserver.app", "mockserver.plugin.intercept", "mockserver.plugin.live",
+                "mockserver.plugin.factories", "starlette", "uvicorn")
 
 
         def test_0_startup_imports_nothing_heavy():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from mockserver.contract import Contract
-from mockserver.references import CACHE_SIZE, ReferenceFactory
+from mockserver.world.references import CACHE_SIZE, ReferenceFactory
 
 USER = "usr_" + "ab" * 16
 

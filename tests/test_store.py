@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.errors import Conflict
-from mockserver.store import StudyStore, join
+from mockserver.world.store import StudyStore, join
 
 KEY = b'{"apiKeyId":"k"}'
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import orjson
 
-from mockserver.clock import Clock
 from mockserver.contract import Contract
 from mockserver.errors import InvalidRequest, NotFound
-from mockserver.ids import IdSource
-from mockserver.references import ReferenceFactory
-from mockserver.store import StudyStore
 from mockserver.validation import DocumentValidator
+from mockserver.world.clock import Clock
+from mockserver.world.ids import IdSource
+from mockserver.world.references import ReferenceFactory
+from mockserver.world.store import StudyStore
 
 
 class StudyService:

@@ -15,7 +15,7 @@ import respx
 from respx.patterns import Lookup, Match, Pattern
 from starlette.applications import Starlette
 
-from mockserver.inprocess import SyncRunner, call_app
+from mockserver.http.inprocess import SyncRunner, call_app
 
 _RESOLVING_ASYNC: ContextVar[bool] = ContextVar("avara_mock_resolving_async", default=False)
 

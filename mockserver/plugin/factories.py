@@ -8,12 +8,12 @@ from typing import Any
 
 import orjson
 
-from mockserver.clock import SteppingClock
 from mockserver.contract import Contract
-from mockserver.ids import IdSource
-from mockserver.references import ReferenceFactory
-from mockserver.store import StudyStore
-from mockserver.studies import StudyService
+from mockserver.resources.studies import StudyService
+from mockserver.world.clock import SteppingClock
+from mockserver.world.ids import IdSource
+from mockserver.world.references import ReferenceFactory
+from mockserver.world.store import StudyStore
 
 REQUEST = "study-create-request"
 FACTORY_KEY = "avara-mock-factory"

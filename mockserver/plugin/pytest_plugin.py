@@ -15,9 +15,9 @@ import pytest
 if TYPE_CHECKING:
     from avara import AsyncAvara, Avara
 
-    from mockserver.factories import RequestFactory, StudyFactory
-    from mockserver.intercept import InProcessMock
-    from mockserver.live import LiveServer
+    from mockserver.plugin.factories import RequestFactory, StudyFactory
+    from mockserver.plugin.intercept import InProcessMock
+    from mockserver.plugin.live import LiveServer
     from mockserver.settings import Settings
 
 SDK_BASE_URL = "https://api.avarasoftware.com"
@@ -68,7 +68,7 @@ def avara_mock(
 ) -> Iterator[InProcessMock]:
     """A fresh mock behind every httpx client for ``avara_base_url``; no port is opened."""
     from mockserver.app import create_app
-    from mockserver.intercept import InProcessMock
+    from mockserver.plugin.intercept import InProcessMock
 
     current = os.environ.get("AVARA_API_KEY")
     if not current or (avara_settings.api_keys and current not in avara_settings.api_keys):
@@ -89,7 +89,7 @@ def avara_servers() -> Iterator[dict[Settings, LiveServer]]:
 @pytest.fixture
 def avara_server(avara_settings: Settings, avara_servers: dict[Settings, LiveServer]) -> LiveServer:
     """A mock on 127.0.0.1 and a free port (one a session per settings), emptied for each test."""
-    from mockserver.live import LiveServer
+    from mockserver.plugin.live import LiveServer
 
     server = avara_servers.get(avara_settings)
     if server is None:
@@ -130,7 +130,7 @@ def avara_async_client(avara_mock: InProcessMock, avara_api_key: str) -> Iterato
 def avara_request_factory(avara_settings: Settings) -> RequestFactory:
     """Valid create requests: ``avara_request_factory(severity="stat")``; ``.sdk()`` for kwargs."""
     from mockserver.contract import Contract
-    from mockserver.factories import RequestFactory
+    from mockserver.plugin.factories import RequestFactory
 
     return RequestFactory(Contract.load(), avara_settings.seed)
 
@@ -139,6 +139,6 @@ def avara_request_factory(avara_settings: Settings) -> RequestFactory:
 def avara_study_factory(avara_settings: Settings) -> StudyFactory:
     """Studies as the mock makes them: ``avara_study_factory(assigned_to=…, isCancelled=True)``."""
     from mockserver.contract import Contract
-    from mockserver.factories import StudyFactory
+    from mockserver.plugin.factories import StudyFactory
 
     return StudyFactory(Contract.load(), avara_settings.seed)

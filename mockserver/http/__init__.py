@@ -1,0 +1,1 @@
+"""The HTTP edge: reading bodies and query strings safely, authentication, HTML pages."""

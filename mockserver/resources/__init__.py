@@ -1,0 +1,1 @@
+"""The rules of each call, one module per resource; no HTTP types in here."""
