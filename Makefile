@@ -7,7 +7,7 @@ PORT ?= 4010
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: serve test lint format typecheck bench fixtures wheel clean
+.PHONY: serve test sdk-suite lint format typecheck bench fixtures wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,14 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict -p bench
 
+# `test` collects tests/test_sdk_suite.py with the rest, so it runs the SDK's suite too.
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# The pinned SDK's own generated viewer.studies tests (its sdist, cached in .venv/sdk-suite/),
+# enabled and run against `serve --stateless`.
+sdk-suite: $(STAMP_TEST)
+	$(BIN)/python -m pytest tests/test_sdk_suite.py
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/run.py

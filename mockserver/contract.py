@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 import jsonschema_rs
 
 ID_PREFIX = "urn:avara-mock:"
+STATEFUL = "x-stateful-rules"
 Tag = Literal["stated", "inferred"]
 JSON = Any
 
@@ -123,13 +124,27 @@ class Contract:
         props = self.resolved(name).get("properties", {})
         return {field: schema[keyword] for field, schema in props.items() if keyword in schema}
 
+    def stateful_rule(self, name: str, rule_id: str, annotation: str = STATEFUL) -> Rule:
+        """A rule no schema keyword checks: by default one of a document's
+        ``x-stateful-rules``, which need the store or several fields (stateless mode skips
+        them); ``annotation`` names another such table (``x-query-rules``)."""
+        spec = self.documents[name].get(annotation, {}).get(rule_id)
+        if spec is None:
+            raise KeyError(f"no rule {rule_id!r} in {annotation} of schema {name!r}")
+        return _rule({"id": rule_id, **spec})
+
+    def stateful_rules(self, name: str) -> dict[str, Rule]:
+        """Every ``x-stateful-rules`` entry of a document, by id."""
+        specs = self.documents[name].get(STATEFUL, {})
+        return {rule_id: _rule({"id": rule_id, **spec}) for rule_id, spec in specs.items()}
+
     @cached_property
     def request_fields(self) -> tuple[str, ...]:
         """The create request's wire names, in schema order."""
         return tuple(self.resolved("study-create-request")["properties"])
 
 
-def _rule(spec: dict[str, str]) -> Rule:
+def _rule(spec: dict[str, Any]) -> Rule:
     tag = spec["tag"]
     if tag not in ("stated", "inferred"):
         raise ValueError(f"rule {spec['id']}: tag must be 'stated' or 'inferred', not {tag!r}")

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from mockserver.validation import Violation
+from mockserver.validation import WHOLE, Violation
 
 
 class ApiError(Exception):
@@ -42,7 +42,9 @@ class InvalidRequest(ApiError):
         noun = "problem" if count == 1 else "problems"
         first = violations[0].message
         more = "" if count == 1 else f" See errors[] for all {count}."
-        return cls(f"The request body has {count} {noun}: {first}{more}", violations)
+        places = {v.location for v in violations}
+        whole = WHOLE[violations[0].location] if len(places) == 1 else "the request"
+        return cls(f"{whole.capitalize()} has {count} {noun}: {first}{more}", violations)
 
 
 class Unauthorized(ApiError):

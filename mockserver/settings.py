@@ -11,12 +11,14 @@ MAX_BODY_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class Settings:
-    """One mock's options: ``seed`` fixes every answer, ``lenient`` ignores unknown fields."""
+    """One mock's options: ``seed`` fixes every answer, ``lenient`` ignores unknown fields,
+    ``stateless`` stores nothing and answers every valid request from the request alone."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     seed: int | None = None
     lenient: bool = False
+    stateless: bool = False
     api_keys: tuple[str, ...] = ()
     log_level: str = "info"
     max_body_bytes: int = MAX_BODY_BYTES

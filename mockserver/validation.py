@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema_rs
 import orjson
@@ -14,21 +14,39 @@ EXCERPT_CHARS = 60
 SHALLOW_DEPTH = 32
 
 
+Location = Literal["body", "query", "path"]
+SUBJECTS: dict[str, str] = {"body": "", "query": "query parameter ", "path": "path parameter "}
+WHOLE: dict[str, str] = {"body": "the request body", "query": "the query", "path": "the path"}
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: where (``field`` dotted, ``path`` exact), which rule, and what to do."""
+    """One broken rule: where (``field`` dotted, ``path`` exact, ``location`` body, query or
+    path), which rule, and what to do."""
 
     field: str
     path: tuple[str, ...]
     rule: str
     tag: str
     message: str
+    location: Location = "body"
 
     def as_json(self) -> dict[str, Any]:
         """The wire form, as error.schema.json describes it."""
         body = asdict(self)
         body["path"] = list(self.path)
+        body["in"] = body.pop("location")
         return body
+
+
+def violation(
+    field: str, rule: Rule, detail: str | None = None, location: Location = "body"
+) -> Violation:
+    """A violation of a rule that no schema keyword checks (a ``x-stateful-rules`` entry)."""
+    subject = f"{SUBJECTS[location]}{field}" if field else WHOLE[location]
+    message = f"{subject} {rule.message}" + (f" ({detail})" if detail else "")
+    path = tuple(field.split(".")) if field else ()
+    return Violation(field, path, rule.id, rule.tag, message + ".", location)
 
 
 class DocumentValidator:
@@ -37,9 +55,12 @@ class DocumentValidator:
     The fast path is a single ``is_valid`` call; explaining happens only for invalid input.
     """
 
-    def __init__(self, contract: Contract, name: str, *, lenient: bool = False) -> None:
+    def __init__(
+        self, contract: Contract, name: str, *, lenient: bool = False, location: Location = "body"
+    ) -> None:
         self._contract = contract
         self._name = name
+        self._location = location
         self._validator = contract.validator(name, lenient=lenient)
 
     def violations(self, instance: Any) -> list[Violation]:
@@ -61,15 +82,17 @@ class DocumentValidator:
         kind = error.kind
         base = tuple(str(step) for step in error.instance_path)
         rule = self._contract.rule_at(self._name, list(error.schema_path)) or _unannotated(error)
+        where = self._location
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-            return [_violation((*base, str(kind.property)), rule, None)]
+            return [_violation((*base, str(kind.property)), rule, None, where)]
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
-            return [_violation((*base, str(name)), rule, None) for name in kind.unexpected]
+            return [_violation((*base, str(name)), rule, None, where) for name in kind.unexpected]
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
             key = str(kind.error.instance)
             subject = f"{'.'.join(base)} key {_excerpt(key)}"
-            return [_violation((*base, key), rule, _facts(kind.error.kind.name, key), subject)]
-        return [_violation(base, rule, _facts(kind.name, error.instance))]
+            facts = _facts(kind.error.kind.name, key)
+            return [_violation((*base, key), rule, facts, where, subject)]
+        return [_violation(base, rule, _facts(kind.name, error.instance), where)]
 
 
 def _shallow(value: Any, depth: int) -> Any:
@@ -82,12 +105,16 @@ def _shallow(value: Any, depth: int) -> Any:
 
 
 def _violation(
-    path: tuple[str, ...], rule: Rule, facts: str | None, subject: str | None = None
+    path: tuple[str, ...],
+    rule: Rule,
+    facts: str | None,
+    location: Location,
+    subject: str | None = None,
 ) -> Violation:
     field = ".".join(path)
-    subject = subject or field or "the request body"
+    subject = subject or (f"{SUBJECTS[location]}{field}" if field else WHOLE[location])
     message = f"{subject} {rule.message}" + (f" (got {facts})" if facts else "")
-    return Violation(field=field, path=path, rule=rule.id, tag=rule.tag, message=message + ".")
+    return Violation(field, path, rule.id, rule.tag, message + ".", location)
 
 
 def _facts(keyword: str, value: Any) -> str:
@@ -97,7 +124,7 @@ def _facts(keyword: str, value: Any) -> str:
     if keyword in ("maxProperties", "minProperties") and isinstance(value, dict):
         return f"{len(value)} pairs"
     if keyword == "type":
-        return _json_type(value)
+        return f"a string {_excerpt(value)}" if isinstance(value, str) else _json_type(value)
     return _excerpt(value)
 
 

@@ -1,4 +1,4 @@
-"""The app: create answers, routes, determinism under --seed, OpenAPI, and no 5xx on any JSON."""
+"""The app: create answers, routes, determinism under --seed, and no 5xx on any JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
 from contract_tests.cases import CUSTOMER, USER, minimal
@@ -174,19 +173,6 @@ def test_app_apps_do_not_share_state() -> None:
         assert two.post(URL, json=minimal()).status_code == 201
 
 
-def test_app_serves_a_valid_openapi_document(client: TestClient) -> None:
-    response = client.get("/openapi.json")
-    assert response.status_code == 200
-    document = response.json()
-    validate(document)
-    create = document["paths"]["/v1/viewer/studies"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/StudyCreateRequest"
-    }
-    assert "Study" in document["components"]["schemas"]
-    assert "urn:" not in response.text
-
-
 json_values = st.recursive(
     st.none()
     | st.booleans()
@@ -236,7 +222,7 @@ def test_app_unknown_routes_are_json_404(client: TestClient, path: str) -> None:
 def test_app_method_not_allowed_says_which_methods_are(client: TestClient) -> None:
     response = client.put(URL)
     assert response.status_code == 405
-    assert response.headers["allow"] == "POST"
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
 def test_app_unexpected_failure_is_a_json_500() -> None:

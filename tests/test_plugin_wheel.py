@@ -80,7 +80,8 @@ def test_plugin_wheel_serves_a_downstream_project_from_a_fresh_venv(
     }
     env["DOWNSTREAM_VENV"] = str(tmp_path / "venv")
     done = subprocess.run(
-        [str(python), "-m", "pytest", "-p", "anyio", "-p", "no:cacheprovider", "-W", "error",
+        [str(python), "-m", "pytest", "-p", "anyio", "-p", "no:asyncio", "-p", "no:cacheprovider",
+         "-W", "error",
          "-q", "test_downstream.py"],
         cwd=project, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )  # fmt: skip

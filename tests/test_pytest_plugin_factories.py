@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.checks import CHECKS
+from mockserver.contract import Contract
+from mockserver.plugin.factories import UpdateFactory
 from tests.conftest import live_server
 from tests.downstream import CLOSED_URL, SUBPROCESS_TIMEOUT, run
 
@@ -86,6 +88,108 @@ def test_plugin_factories_make_valid_requests_and_studies(pytester: pytest.Pytes
         """
     )
     run(pytester).assert_outcomes(passed=4, failed=0)
+
+
+def test_update_factory_bodies_are_valid_and_draw_every_enum_value(contract: Contract) -> None:
+    update = contract.validator("study-update-request")
+    factory = UpdateFactory(contract, seed=3)
+    bodies = [factory() for _ in range(60)]
+    for body in bodies:
+        assert [error.message for error in update.iter_errors(body)] == []
+        assert set(body) == {"severity", "studyViewerStatus", "studyDescription"}
+    severities = contract.rule_value("study-update-request", "severity.enum")
+    statuses = contract.rule_value("study-update-request", "studyViewerStatus.enum")
+    assert {body["severity"] for body in bodies} == set(severities)
+    assert {body["studyViewerStatus"] for body in bodies} == set(statuses)
+    assert len({body["studyDescription"] for body in bodies}) > 1
+
+
+def test_update_factory_overrides_in_wire_and_sdk_names(contract: Contract) -> None:
+    factory = UpdateFactory(contract)
+    user = "usr_" + "c" * 32
+    wire = factory(assignedTo=user, metadata={"k": "v"}, studyViewerStatus="complete")
+    assert (wire["assignedTo"], wire["metadata"], wire["studyViewerStatus"]) == (
+        user,
+        {"k": "v"},
+        "complete",
+    )
+    sdk = factory(assigned_to=None, study_description="Renamed")
+    assert sdk["assignedTo"] is None  # kept: null unassigns
+    assert sdk["studyDescription"] == "Renamed"
+    assert "assigned_to" not in sdk
+    assert "study_description" not in sdk
+    invalid = factory(severity="urgent")
+    assert invalid["severity"] == "urgent"  # applied as given, valid or not
+    assert list(contract.validator("study-update-request").iter_errors(invalid))
+
+
+def test_update_factory_sdk_kwargs_and_seeds(contract: Contract) -> None:
+    kwargs = UpdateFactory(contract, seed=11).sdk(assigned_to=None)
+    assert set(kwargs) == {"severity", "study_viewer_status", "study_description", "assigned_to"}
+    assert kwargs["assigned_to"] is None
+
+    def draws(seed: int) -> list[dict[str, object]]:
+        factory = UpdateFactory(contract, seed=seed)
+        return [factory() for _ in range(20)]
+
+    assert draws(11) == draws(11)
+    assert draws(11) != draws(12)
+
+
+def test_plugin_update_factory_updates_a_study_downstream(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_updates="""
+        import httpx
+
+        from mockserver.contract import Contract
+
+        CONTRACT = Contract.load()
+        STUDY = CONTRACT.validator("study")
+        USER = "usr_" + "cd" * 16
+
+
+        def test_sdk_update_with_factory_kwargs(
+            avara_client, avara_request_factory, avara_update_factory, avara_mock
+        ):
+            created = avara_client.viewer.studies.create(
+                **avara_request_factory.sdk(assigned_to=USER, metadata={"k": "v"})
+            )
+            kwargs = avara_update_factory.sdk(metadata={"new": "map"})
+            updated = avara_client.viewer.studies.update(created.study_id, **kwargs)
+            assert updated.severity == kwargs["severity"]
+            assert updated.study_viewer_status == kwargs["study_viewer_status"]
+            assert updated.study_description == kwargs["study_description"]
+            assert updated.metadata == {"new": "map"}
+            assert updated.assigned_to.user_id == USER
+            assert updated.study_instance_uid == created.study_instance_uid
+            unassigned = avara_client.viewer.studies.update(
+                created.study_id, **avara_update_factory.sdk(assigned_to=None)
+            )
+            assert unassigned.assigned_to is None
+            stored = avara_client.viewer.studies.retrieve(created.study_id)
+            assert stored.model_dump() == unassigned.model_dump()
+            assert [] == [e.message for s in avara_mock.studies for e in STUDY.iter_errors(s)]
+
+
+        def test_wire_update_body_is_accepted(
+            avara_update_factory, avara_request_factory, avara_mock
+        ):
+            auth = {"Authorization": "Bearer anything"}
+            url = avara_mock.base_url + "/v1/viewer/studies"
+            created = httpx.post(url, json=avara_request_factory(), headers=auth).json()
+            body = avara_update_factory(studyViewerStatus="complete")
+            answer = httpx.patch(f"{url}/{created['studyId']}", json=body, headers=auth)
+            assert answer.status_code == 200, answer.text
+            study = answer.json()
+            assert {k: study[k] for k in body} == body
+            refused = httpx.patch(
+                f"{url}/{created['studyId']}", json=avara_update_factory(severity="x"), headers=auth
+            )
+            assert refused.status_code == 400
+            assert [e["field"] for e in refused.json()["error"]["errors"]] == ["severity"]
+        """
+    )
+    run(pytester).assert_outcomes(passed=2, failed=0)
 
 
 # --- the contract suite and its strategies downstream ---------------------------------------------

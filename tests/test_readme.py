@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -60,6 +61,36 @@ def test_readme_curl_example_gives_the_error_shown() -> None:
         answer = httpx.post(url + path, content=body, headers=headers)
     assert answer.status_code == 400
     assert answer.json() == json.loads(shown)
+
+
+def _json_stream(text: str) -> list[Any]:
+    """The JSON documents curl printed one after another (no newline between them)."""
+    found, decoder, text = [], json.JSONDecoder(), text.strip()
+    while text:
+        document, end = decoder.raw_decode(text)
+        found.append(document)
+        text = text[end:].lstrip()
+    return found
+
+
+def test_readme_curl_session_runs_against_the_mock() -> None:
+    (session,) = [b for b in _blocks("sh") if b.startswith("# create")]
+    with live_server() as url:
+        script = "set -euo pipefail\n" + session.replace("http://127.0.0.1:4010", url)
+        done = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        answers = _json_stream(done.stdout)
+        page = httpx.get(answers[-1]["url"])
+    retrieved, by_uid, updated, listed, cancelled, uncancelled, reroute = answers
+    assert retrieved == by_uid
+    assert (updated["severity"], updated["metadata"]) == ("stat", {"ward": "ER"})
+    assert [s["studyId"] for s in listed["studies"]] == [retrieved["studyId"]]
+    assert cancelled == uncancelled == {"success": True}
+    assert reroute["url"].startswith(url + "/viewer/studies/")
+    assert page.status_code == 200
+    assert "CT Head" in page.text
 
 
 def test_readme_usage_lists_every_serve_option() -> None:
@@ -113,7 +144,7 @@ def test_readme_plugin_examples_pass_downstream(pytester: pytest.Pytester) -> No
     tests, override = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
     pytester.makepyfile(test_downstream=tests)
     result = pytester.runpytest_subprocess("-p", "anyio", "-q")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
     pytester.makeconftest(override)
     pytester.makepyfile(
         test_staging="""

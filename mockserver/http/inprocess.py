@@ -36,14 +36,16 @@ async def call_app(
     body: bytes = b"",
     query: bytes = b"",
     host: bytes = b"127.0.0.1:4010",
+    scheme: str = "http",
 ) -> RawResponse:
-    """One HTTP request through the app, as a server would pass it."""
+    """One HTTP request through the app, as a server would pass it (``scheme`` and ``host``
+    as the client addressed it, so URLs the app makes point where the client can follow)."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": method,
-        "scheme": "http",
+        "scheme": scheme,
         "path": path,
         "raw_path": path.encode(),
         "query_string": query,

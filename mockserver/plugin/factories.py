@@ -1,4 +1,5 @@
-"""Valid data for tests: create requests, and Studies made by the mock's own generators."""
+"""Valid data for tests: create and update requests, and Studies made by the mock's own
+generators."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from typing import Any
 
 import orjson
 
+from mockserver.app import studies_of
 from mockserver.contract import Contract
-from mockserver.resources.studies import StudyService
+from mockserver.settings import Settings
 from mockserver.world.clock import SteppingClock
-from mockserver.world.ids import IdSource
-from mockserver.world.references import ReferenceFactory
-from mockserver.world.store import StudyStore
 
 REQUEST = "study-create-request"
+UPDATE = "study-update-request"
 FACTORY_KEY = "avara-mock-factory"
 DESCRIPTIONS = (
     "CT Chest/Abdomen/Pelvis with contrast",
@@ -67,6 +67,32 @@ class RequestFactory:
         return {sdk_name(name): value for name, value in self(**overrides).items()}
 
 
+class UpdateFactory:
+    """Valid update (PATCH) bodies, wire names: a new severity, viewer status and description.
+
+    The enums are the update schema's own. Overrides may use wire or SDK names and are applied
+    as given, valid or not (``assigned_to=None`` stays, as the ``null`` that unassigns).
+    """
+
+    def __init__(self, contract: Contract, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+        self._severities = list(contract.rule_value(UPDATE, "severity.enum"))
+        self._statuses = list(contract.rule_value(UPDATE, "studyViewerStatus.enum"))
+
+    def __call__(self, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "severity": self._random.choice(self._severities),
+            "studyViewerStatus": self._random.choice(self._statuses),
+            "studyDescription": self._random.choice(DESCRIPTIONS),
+        }
+        body.update({wire_name(name): value for name, value in overrides.items()})
+        return body
+
+    def sdk(self, **overrides: Any) -> dict[str, Any]:
+        """The same, as keyword arguments of ``client.viewer.studies.update`` (after the id)."""
+        return {sdk_name(name): value for name, value in self(**overrides).items()}
+
+
 class StudyFactory:
     """Studies as the mock answers them, from a request the overrides shape.
 
@@ -76,9 +102,7 @@ class StudyFactory:
     def __init__(self, contract: Contract, seed: int | None = None) -> None:
         self._requests = RequestFactory(contract, seed)
         self._fields = set(contract.request_fields)
-        self._service = StudyService(
-            contract, StudyStore(), SteppingClock(), IdSource(seed), ReferenceFactory(seed)
-        )
+        self._service = studies_of(Settings(seed=seed), contract, SteppingClock())
 
     def __call__(self, **overrides: Any) -> dict[str, Any]:
         wire = {wire_name(name): value for name, value in overrides.items()}

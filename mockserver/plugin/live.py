@@ -38,7 +38,7 @@ class LiveServer:
     @property
     def studies(self) -> list[dict[str, object]]:
         """Every study the mock holds, oldest first."""
-        return list(self.app.state.service.store.studies())
+        return list(self.app.state.service.stored())
 
     def reset(self) -> None:
         """As new: no studies; seeded ids and clock back at their start."""

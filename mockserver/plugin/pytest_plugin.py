@@ -15,7 +15,7 @@ import pytest
 if TYPE_CHECKING:
     from avara import AsyncAvara, Avara
 
-    from mockserver.plugin.factories import RequestFactory, StudyFactory
+    from mockserver.plugin.factories import RequestFactory, StudyFactory, UpdateFactory
     from mockserver.plugin.intercept import InProcessMock
     from mockserver.plugin.live import LiveServer
     from mockserver.settings import Settings
@@ -133,6 +133,15 @@ def avara_request_factory(avara_settings: Settings) -> RequestFactory:
     from mockserver.plugin.factories import RequestFactory
 
     return RequestFactory(Contract.load(), avara_settings.seed)
+
+
+@pytest.fixture
+def avara_update_factory(avara_settings: Settings) -> UpdateFactory:
+    """Valid update bodies: ``avara_update_factory(severity="stat")``; ``.sdk()`` for kwargs."""
+    from mockserver.contract import Contract
+    from mockserver.plugin.factories import UpdateFactory
+
+    return UpdateFactory(Contract.load(), avara_settings.seed)
 
 
 @pytest.fixture

@@ -23,6 +23,15 @@ def rfc3339(moment: datetime) -> str:
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
+def later_than(previous: str | None, now: str) -> str:
+    """``now``, or one millisecond after ``previous`` if the clock has not passed it yet: a
+    change's ``updatedAt`` is strictly later than the one it replaces."""
+    if previous is None or now > previous:
+        return now
+    moment = datetime.fromisoformat(previous.replace("Z", "+00:00"))
+    return rfc3339(moment + timedelta(milliseconds=1))
+
+
 class SystemClock:
     """The wall clock; formats each second once, since every create asks for the time."""
 

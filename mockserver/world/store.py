@@ -1,20 +1,20 @@
-"""The mock's memory: created studies, by id and by Study Instance UID.
+"""What every store of studies offers, whatever it keeps them in (memory today).
 
-A study is kept as its serialized JSON, the most compact form and the one answers need, less
-its ``createdByApiKey`` reference: that one is the same for every study an API key creates,
-so it is kept once per key and joined back on the way out (about a third of each study).
+A study is stored as its JSON less its ``createdByApiKey`` reference, which is the same for
+every study one API key creates: the store keeps that reference's JSON beside it and joins
+the two on the way out. Lists walk studies newest first by their position, (createdAt,
+studyId): a keyset, so a page costs the same however many studies come before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import orjson
-
-from mockserver.errors import Conflict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 REFERENCE_FIELD = b',"createdByApiKey":'
+
+FieldPath = tuple[str, ...]
 
 
 def join(core: bytes, reference: bytes) -> bytes:
@@ -22,49 +22,75 @@ def join(core: bytes, reference: bytes) -> bytes:
     return core[:-1] + REFERENCE_FIELD + reference + b"}"
 
 
-class StudyStore:
-    """Every study created since start (or the last ``clear``); nothing is ever evicted."""
+def position(study: Mapping[str, Any]) -> str:
+    """A study's place in the order of lists: createdAt then studyId, as one sortable text.
 
-    def __init__(self) -> None:
-        self._by_id: dict[str, tuple[bytes, bytes]] = {}
-        self._id_by_uid: dict[str, str] = {}
+    The mock's timestamps all have the same width (RFC 3339, milliseconds, ``Z``), so text
+    order is time order.
+    """
+    return f"{study['createdAt']}|{study['studyId']}"
 
-    def reserve_uid(self, uid: str) -> None:
-        """Refuse (409) a UID that a stored study has already."""
-        existing = self._id_by_uid.get(uid)
-        if existing is not None:
-            raise Conflict(
-                f"A study with studyInstanceUid {uid!r} exists already ({existing}); "
-                "a Study Instance UID identifies one study. Use a new UID, or retrieve "
-                f"the existing study at /v1/viewer/studies/by-uid/{uid}."
-            )
 
-    def add(self, study_id: str, uid: str, core: bytes, reference: bytes) -> bytes:
-        """Keep a study (``core`` without its API-key reference); returns its full JSON."""
-        self.reserve_uid(uid)
-        # orjson's bytes keep a ~4 KiB buffer; an exact-size copy is what is kept.
-        self._by_id[study_id] = (memoryview(core).tobytes(), reference)
-        self._id_by_uid[uid] = study_id
-        return join(core, reference)
+def value_at(study: Mapping[str, Any], path: FieldPath) -> Any:
+    """The value at a field path (``("assignedTo", "userId")``); None through a null."""
+    node: Any = study
+    for step in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(step)
+    return node
 
-    def get(self, study_id: str) -> bytes | None:
-        """A study's JSON by its id."""
-        parts = self._by_id.get(study_id)
-        return None if parts is None else join(*parts)
 
-    def get_by_uid(self, uid: str) -> bytes | None:
-        """A study's JSON by its Study Instance UID."""
-        study_id = self._id_by_uid.get(uid)
-        return None if study_id is None else self.get(study_id)
+@dataclass(frozen=True)
+class Filters:
+    """What a list asks for: fields equal to values, and a description containing a text
+    (matched case-insensitively); every condition must hold."""
+
+    equal: Mapping[FieldPath, Any] = field(default_factory=dict)
+    contains: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the studies' JSON, and where the next page starts (if it exists)."""
+
+    studies: list[bytes]
+    next_after: str | None
+
+
+class StudyStore(Protocol):
+    """Stored studies by id, by Study Instance UID, and in list order."""
+
+    def add(self, study: dict[str, Any], reference: bytes) -> bytes:
+        """Keep a new study (``Conflict`` if its UID is taken); returns its full JSON."""
+        ...
+
+    def get(self, study_id: str) -> dict[str, Any] | None:
+        """A study, decoded, without its API-key reference."""
+        ...
+
+    def get_json(self, study_id: str) -> bytes | None:
+        """A study's full JSON."""
+        ...
+
+    def id_of_uid(self, uid: str) -> str | None:
+        """The id of the study with this Study Instance UID."""
+        ...
+
+    def replace(self, study: dict[str, Any]) -> bytes:
+        """Store a changed study (same id, UID and createdAt); returns its full JSON."""
+        ...
+
+    def page(self, filters: Filters, after: str | None, limit: int) -> Page:
+        """Up to ``limit`` matching studies after position ``after`` (from the newest)."""
+        ...
 
     def studies(self) -> Iterator[dict[str, Any]]:
         """Every stored study, decoded, oldest first."""
-        return (orjson.loads(join(*parts)) for parts in self._by_id.values())
+        ...
 
-    def __len__(self) -> int:
-        return len(self._by_id)
+    def __len__(self) -> int: ...
 
     def clear(self) -> None:
-        """Forget every study (the pytest plugin resets between tests)."""
-        self._by_id.clear()
-        self._id_by_uid.clear()
+        """Forget every study."""
+        ...
