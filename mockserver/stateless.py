@@ -27,7 +27,7 @@ from mockserver.resources.shape import StudyShape
 from mockserver.resources.studies import VIEW_PATH
 from mockserver.settings import Settings
 from mockserver.world.clock import SEEDED_EPOCH, rfc3339
-from mockserver.world.references import ReferenceFactory
+from mockserver.world.references import DESCRIPTIONS, ReferenceFactory
 
 PAST_MS = 365 * 24 * 3600 * 1000
 """Studies that "exist" were created within a year before SEEDED_EPOCH, and last updated
@@ -37,16 +37,6 @@ LATER_MS = 24 * 3600 * 1000
 PAGE_STUDIES = 3
 """A list page holds this many studies, or ``limit`` if fewer."""
 CONTAINS = "contains-ignoring-case"
-DESCRIPTIONS = (
-    "CT Chest/Abdomen/Pelvis",
-    "MRI Brain with and without Contrast",
-    "CT Head without Contrast",
-    "XR Chest 2 Views",
-    "US Abdomen Complete",
-    "MRI Lumbar Spine without Contrast",
-    "CTA Chest Pulmonary Embolism",
-    "Mammogram Screening Bilateral",
-)
 DEPARTMENTS = ("radiology", "emergency", "neurology", "oncology", "orthopedics")
 
 

@@ -31,7 +31,18 @@ SHARED_MODULES = [
         "contract_tests.strategies",
     )
 ]
-INNER_OPTIONS = ("-p", "anyio", "--strict-markers", "-W", "error", "-p", "no:cacheprovider")
+# pytest-asyncio warns (an error under ``-W error``) when a project leaves this option unset.
+INNER_OPTIONS = (
+    "-p",
+    "anyio",
+    "--strict-markers",
+    "-W",
+    "error",
+    "-p",
+    "no:cacheprovider",
+    "-o",
+    "asyncio_default_fixture_loop_scope=function",
+)
 SUBPROCESS_TIMEOUT = 120.0
 CLOSED_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused
 
@@ -61,4 +72,41 @@ from pathlib import Path
 def record(name, value):
     with Path(os.environ["AVARA_TEST_RECORD"]).open("a", encoding="utf-8") as out:
         out.write(json.dumps([name, value]) + "\\n")
+"""
+
+
+# An inner conftest: ``local_server``, an HTTP server on 127.0.0.1 and a free port that nobody
+# mocks, answering every GET with ``local``; ``paths`` lists what reached it. Stopped after each
+# test.
+LOCAL_SERVER = """
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+class _Answer(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.server.paths.append(self.path)
+        body = b"local"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    server.paths = []
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
 """

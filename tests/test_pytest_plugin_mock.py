@@ -339,3 +339,25 @@ def test_plugin_registers_option_and_marker(pytester: pytest.Pytester) -> None:
     helped.stdout.fnmatch_lines(["*avara-mock*", "*--avara-seed=AVARA_SEED*"])
     markers = run(pytester, "--markers")
     markers.stdout.fnmatch_lines(["@pytest.mark.avara(seed=None, lenient=False, api_keys=()):*"])
+
+
+def test_plugin_reroute_url_opens_through_the_in_process_mock(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_downstream="""
+        import httpx
+        from avara import Avara
+
+
+        def test_reroute_url_is_routed_to_the_mock(avara_mock):
+            client = Avara()
+            study = client.viewer.studies.create(
+                severity="stat", study_description="CT Head", study_instance_uid="1.2.3"
+            )
+            url = client.viewer.studies.reroute_url(study_id=study.study_id).url
+            assert url.startswith("https://api.avarasoftware.com/viewer/studies/")
+            page = httpx.get(url)
+            assert page.status_code == 200
+            assert "CT Head" in page.text
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)

@@ -13,20 +13,11 @@ from mockserver.app import studies_of
 from mockserver.contract import Contract
 from mockserver.settings import Settings
 from mockserver.world.clock import SteppingClock
+from mockserver.world.references import DESCRIPTIONS
 
 REQUEST = "study-create-request"
 UPDATE = "study-update-request"
 FACTORY_KEY = "avara-mock-factory"
-DESCRIPTIONS = (
-    "CT Chest/Abdomen/Pelvis with contrast",
-    "MRI Brain with and without contrast",
-    "XR Chest 2 views",
-    "US Abdomen complete",
-    "CT Head without contrast",
-    "MRI Lumbar Spine without contrast",
-    "PET/CT Skull base to mid-thigh",
-    "MG Screening bilateral",
-)
 
 
 def wire_name(name: str) -> str:

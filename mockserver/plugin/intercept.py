@@ -1,8 +1,28 @@
 """Routing httpx to the mock in-process: requests to the base URL reach the app, no port opens.
 
 respx patches httpx; a request under the base URL goes to the ASGI app (awaited directly for
-async clients, run on a private loop for sync ones), any other request passes through. The
-routed requests are kept as a journal.
+async clients, run on a private loop for sync ones), any other request goes on to whatever
+comes next: another respx router, else the client's own transport. The routed requests are
+kept as a journal.
+
+Where the mock sits among respx routers, and why: respx asks the routers started on one of its
+mockers in the order they started, moving on only while a router declines a request (raises
+``AllMockedAssertionError``); a pass-through ends the search and sends the request to the real
+transport. A mock that passed everything else through would hide every router started after
+it: ``respx_mock`` requested after ``avara_mock``, or ``with respx.mock(...)`` in the test,
+would never be asked. So the mock
+
+* patches httpx at respx's ``httpx`` mocker (``Client._transport_for_url``), above the
+  ``httpcore`` mocker (the connection pools) that ``respx_mock`` and ``respx.mock`` use by
+  default. Its own requests are answered there, whatever those routers mock and whichever
+  started first, and whatever the client's transport (the SDK's aiohttp client too); every
+  other request reaches the client's transport, where those routers see it as if the mock
+  were not there.
+* declines what is not its own while another router shares its mocker (``respx.mock(
+  using="httpx")``), so respx asks that one, in either order; alone there, it passes the
+  request through to the client's transport. It never answers for another host: a host nobody
+  mocked is reached, and one a ``respx_mock`` was not told about gets respx's own "not mocked"
+  error, as without avara-mock.
 """
 
 from __future__ import annotations
@@ -21,7 +41,12 @@ _RESOLVING_ASYNC: ContextVar[bool] = ContextVar("avara_mock_resolving_async", de
 
 
 class _Router(respx.MockRouter):
-    """respx's router, telling the side effect whether an async client is waiting for it."""
+    """respx's router at the httpx layer, telling the side effect whether an async client is
+    waiting for it. Unclaimed requests raise ``AllMockedAssertionError``: respx then asks the
+    next router."""
+
+    def __init__(self) -> None:
+        super().__init__(assert_all_called=False, assert_all_mocked=True, using="httpx")
 
     async def aresolve(self, request: httpx.Request) -> Any:
         token = _RESOLVING_ASYNC.set(True)
@@ -60,9 +85,9 @@ class InProcessMock:
         self._base = _origin(httpx.URL(self.base_url))
         self._prefix = httpx.URL(self.base_url).path.rstrip("/")
         self._runner = SyncRunner()
-        self._router = _Router(assert_all_called=False, assert_all_mocked=False)
+        self._router = _Router()
         self._route = self._router.route(_Under(self)).mock(side_effect=self._handle)
-        self._router.route().pass_through()
+        self._router.route().mock(side_effect=self._onward)
 
     def routes(self, url: httpx.URL) -> bool:
         """Whether a request to ``url`` is the mock's: same origin, under the base path."""
@@ -79,12 +104,19 @@ class InProcessMock:
     @property
     def studies(self) -> list[dict[str, Any]]:
         """Every study the mock holds, oldest first."""
-        return list(self.app.state.service.store.studies())
+        return list(self.app.state.service.stored())
 
     def reset(self) -> None:
         """As new: no studies, an empty journal, seeded ids and clock back at their start."""
         self.app.state.service.reset()
         self._route.calls.clear()
+
+    def _onward(self, request: httpx.Request) -> httpx.Request | None:
+        """Not the mock's: ``None`` (no match) while another router shares the mocker, so respx
+        asks it; else the request itself, which respx passes through to the client's transport."""
+        mocker = self._router.Mocker
+        peers: list[respx.Router] = mocker.routers if mocker is not None else []
+        return None if any(router is not self._router for router in peers) else request
 
     def _handle(self, request: httpx.Request) -> Any:
         if _RESOLVING_ASYNC.get():
@@ -99,8 +131,9 @@ class InProcessMock:
         )
         path = request.url.path[len(self._prefix) :] or "/"
         headers = [(k.lower(), v) for k, v in request.headers.raw if k.lower() != b"content-length"]
+        url = request.url
         raw = await call_app(
-            self.app, request.method, path, headers, body, request.url.query, request.url.netloc
+            self.app, request.method, path, headers, body, url.query, url.netloc, url.scheme
         )
         return httpx.Response(raw.status, headers=raw.headers, content=raw.body, request=request)
 

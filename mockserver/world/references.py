@@ -24,6 +24,17 @@ KEY_PURPOSES = (
     "Teleradiology router",
     "Modality gateway",
 )
+DESCRIPTIONS = (
+    "CT Chest/Abdomen/Pelvis with contrast",
+    "MRI Brain with and without contrast",
+    "XR Chest 2 views",
+    "US Abdomen complete",
+    "CT Head without contrast",
+    "MRI Lumbar Spine without contrast",
+    "PET/CT Skull base to mid-thigh",
+    "MG Screening bilateral",
+)
+"""Study descriptions for made-up studies (factories, stateless answers)."""
 NAME_SUFFIXES = ("MD", "DO", "PhD", "Jr.", None, None, None, None)
 
 
