@@ -60,7 +60,10 @@ class QueryReader:
             return None
         how = reader.get("read", "string")
         if how == "number" and JSON_NUMBER.fullmatch(text):
-            number = orjson.loads(text)
+            try:
+                number = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                return text  # past a double's range: it stays text, and its type rule refuses it
             return int(number) if isinstance(number, float) and number.is_integer() else number
         if how == "boolean" and text in BOOLEANS:
             return BOOLEANS[text]

@@ -124,7 +124,8 @@ def _facts(keyword: str, value: Any) -> str:
     if keyword in ("maxProperties", "minProperties") and isinstance(value, dict):
         return f"{len(value)} pairs"
     if keyword == "type":
-        return f"a string {_excerpt(value)}" if isinstance(value, str) else _json_type(value)
+        kind = _json_type(value)
+        return f"{kind} {_excerpt(value)}" if kind in ("a string", "a number") else kind
     return _excerpt(value)
 
 

@@ -37,7 +37,8 @@ class CursorCodec:
     def decode(self, cursor: str) -> str:
         """The position a cursor of ours names; ``UnknownCursor`` otherwise."""
         try:
-            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_")
+            padded = cursor + "=" * (-len(cursor) % 4)
+            raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise UnknownCursor(cursor) from exc
         payload, signature = raw[: -SIGNATURE_BYTES - 1], raw[-SIGNATURE_BYTES:]
