@@ -237,9 +237,9 @@ class StatelessStudies:
 
     def _success(self, request: Any, done: str) -> bytes:
         body = self._requests.selector(request)
-        if "studyId" in body:
+        if body.get("studyId") is not None:
             subject = f"study {body['studyId']}"
-        elif "studyInstanceUid" in body:
+        elif body.get("studyInstanceUid") is not None:
             subject = f"the study of studyInstanceUid {body['studyInstanceUid']}"
         else:
             subject = "the study (none was named)"
