@@ -1,11 +1,13 @@
-"""The benchmark's baseline: the least a Starlette app can do to answer a create.
+"""The benchmark's baseline: the least a Starlette app can do to answer the measured calls.
 
-One route, POST /v1/viewer/studies, answers 201 with a fixed Study JSON body of the mock's
-size and shape, without reading the request. Measured in the same run as the mock, it says
-how much of the mock's cost is its own work rather than the framework's, the server's or
-the machine's. ``main`` serves it exactly as ``avara-mock serve`` serves the mock: a socket
-bound by ``mockserver.cli.bind``, the same ``uvicorn.Config`` (uvloop and httptools picked
-by "auto", lifespan off, log level warning, no access log).
+Each route answers a fixed JSON body of the mock's size and shape, without reading the
+request: POST /v1/viewer/studies a Study (201), GET and PATCH /v1/viewer/studies/{studyId}
+a Study (200), GET /v1/viewer/studies a page of ``PAGE_SIZE`` studies (200). Measured in the
+same run as the mock, it says how much of the mock's cost is its own work rather than the
+framework's, the server's or the machine's. ``main`` serves it as ``avara-mock serve``
+serves the mock: a socket bound by ``mockserver.cli.bind``, the same ``uvicorn.Config``
+(uvloop and httptools picked by "auto", lifespan off), but silent (log level warning): the
+mock is measured as users start it, access log included, so the ratio counts that cost.
 
 Run: ``python bench/bare_app.py --port PORT``.
 """
@@ -32,14 +34,37 @@ STUDY = (
 )
 
 
+PAGE_SIZE = 20
+PAGE = b'{"studies":[%s],"cursor":"%s","hasMore":true}' % (
+    b",".join([STUDY] * PAGE_SIZE),
+    b"eyJjcmVhdGVkQXQiOiIyMDI2LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCJzdHVkeUlkIjoic3R1In0",
+)
+
+
 async def create_study(request: Request) -> Response:
     """The fixed study, whatever was sent."""
     return Response(STUDY, status_code=201, media_type="application/json")
 
 
+async def one_study(request: Request) -> Response:
+    """The fixed study, for a retrieve or an update of any id."""
+    return Response(STUDY, media_type="application/json")
+
+
+async def list_studies(request: Request) -> Response:
+    """The fixed page, whatever the query."""
+    return Response(PAGE, media_type="application/json")
+
+
 def create() -> Starlette:
     """A new bare app (also usable as ``uvicorn bench.bare_app:create --factory``)."""
-    return Starlette(routes=[Route("/v1/viewer/studies", create_study, methods=["POST"])])
+    return Starlette(
+        routes=[
+            Route("/v1/viewer/studies", create_study, methods=["POST"]),
+            Route("/v1/viewer/studies", list_studies, methods=["GET"]),
+            Route("/v1/viewer/studies/{study_id}", one_study, methods=["GET", "PATCH"]),
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

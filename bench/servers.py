@@ -1,8 +1,9 @@
 """The servers under test: starting and stopping them, readiness, CPU pinning and RSS.
 
-The mock is started with its real command line (``python -m mockserver serve``), so what is
-measured is what users run; the baseline is bench/bare_app.py, served the same way. Each
-server runs in its own process group and is ready when it has answered a create with a 2xx.
+The mock is started exactly as ``make serve`` starts it (``avara-mock serve``, the default log
+level, so its access log is on), so what is measured is what users run; the baseline is
+bench/bare_app.py, served the same way. Each server runs in its own process group and is
+ready when it has answered a create with a 2xx.
 """
 
 from __future__ import annotations
@@ -40,10 +41,22 @@ MIB = 1024 * 1024
 ArgvForPort = Callable[[int], list[str]]
 
 
+def mock_command() -> Path:
+    """The ``avara-mock`` entry point beside this interpreter (``make bench`` installs it)."""
+    command = Path(sys.executable).parent / "avara-mock"
+    if not command.exists():
+        raise BenchError(f"no {command}: install the project first (make bench does)")
+    return command
+
+
 def mock_argv(port: int) -> list[str]:
-    """The mock's real command line."""
-    serve = ["-m", "mockserver", "serve", "--log-level", "warning"]
-    return [sys.executable, *serve, "--host", HOST, "--port", str(port)]
+    """The mock's command line, as ``make serve`` runs it: ``avara-mock serve``, default log."""
+    return [str(mock_command()), "serve", "--host", HOST, "--port", str(port)]
+
+
+def module_argv(port: int) -> list[str]:
+    """``python -m mockserver serve``: the same server without the ``avara-mock`` entry point."""
+    return [sys.executable, "-m", "mockserver", "serve", "--host", HOST, "--port", str(port)]
 
 
 def bare_argv(port: int) -> list[str]:
@@ -92,7 +105,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        """The create endpoint's URL."""
+        """The studies collection's URL (create, list)."""
         return f"http://{HOST}:{self.port}{PATH}"
 
     def check_alive(self, doing: str) -> None:
@@ -102,9 +115,10 @@ class Server:
             raise BenchError(f"{self.command} exited ({code}) {doing}:\n{self.output()}")
 
     def output(self) -> str:
-        """The end of what the server printed so far."""
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-4000:]
+        """The end of what the server printed so far (its access log can be long)."""
+        end = self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(0, end - 4000))
+        return self.log.read().decode(errors="replace")
 
     def rss_mib(self) -> float:
         """The resident set size now (VmRSS), in MiB."""
@@ -113,6 +127,17 @@ class Server:
     def peak_rss_mib(self) -> float:
         """The peak resident set size so far (VmHWM), in MiB."""
         return self._status_mib("VmHWM")
+
+    def cpu_s(self) -> float:
+        """CPU time the server has used so far (user + system), in seconds.
+
+        Steadier than throughput on a shared machine: time the server waits for a CPU, while
+        another process runs, is not counted.
+        """
+        self.check_alive("before its CPU time was read")
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _status_mib(self, field: str) -> float:
         """A ``kB`` field of the live process's /proc status, in MiB.

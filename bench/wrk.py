@@ -1,13 +1,15 @@
 """Running wrk against a server and reading its report.
 
-wrk loads the server with creates from bench/post.lua (one thread, 32 connections, a unique
-Study Instance UID per request). Its ``--latency`` report is parsed into a WrkRun; a run
-with more than 1% of failed requests is refused, since it would not measure creates.
+wrk loads the server with one kind of call (a Load: a lua script of bench/ and its
+arguments), one thread and 32 connections. Its ``--latency`` report is parsed into a
+WrkRun; a run with more than 1% of failed requests is refused, since it would not measure
+the call it names.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,10 +17,43 @@ from pathlib import Path
 
 from bench.errors import BenchError
 
-LUA = Path(__file__).resolve().parent / "post.lua"
+BENCH = Path(__file__).resolve().parent
 THREADS = 1
 CONNECTIONS = 32
 MAX_FAILED_SHARE = 0.01
+LIST_QUERY = "?limit=20"
+FILLED = "filled"
+
+
+@dataclass(frozen=True)
+class Load:
+    """One kind of call: its name, wrk's script (a file of bench/), the script's arguments,
+    and what follows the collection's URL (a query, for the list)."""
+
+    name: str
+    script: str
+    args: tuple[str, ...] = ()
+    suffix: str = ""
+
+
+CREATE = Load("create", "post.lua")
+LIST = Load("list", "list.lua", suffix=LIST_QUERY)
+
+
+def fill(count: int) -> Load:
+    """Creates until ``count`` were answered (post.lua stops there)."""
+    return Load("fill", "post.lua", (str(count),))
+
+
+def retrieve(ids: Path) -> Load:
+    """Retrieves of the studies listed in ``ids``, one id a line."""
+    return Load("retrieve", "by_id.lua", ("GET", str(ids)))
+
+
+def update(ids: Path) -> Load:
+    """Updates of the studies listed in ``ids``."""
+    return Load("update", "by_id.lua", ("PATCH", str(ids)))
+
 
 TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 WRK_TIME = r"([\d.]+)(us|ms|s|m|h)"
@@ -77,12 +112,12 @@ def check_answers(name: str, run: WrkRun) -> None:
         raise BenchError(
             f"{name}: {run.non_2xx} non-2xx answers and {run.socket_errors} socket errors "
             f"in {run.requests} requests (at most {MAX_FAILED_SHARE:.0%} may fail); "
-            "the numbers would not measure creates"
+            f"the numbers would not measure the call"
         )
 
 
-def run_wrk(url: str, duration: int, pin: Sequence[str]) -> WrkRun:
-    """Load ``url`` with creates for ``duration`` seconds, wrk prefixed by ``pin``."""
+def wrk_argv(url: str, load: Load, duration: int, pin: Sequence[str]) -> list[str]:
+    """wrk's command line for ``load`` at the collection ``url``, prefixed by ``pin``."""
     argv = [
         *pin,
         "wrk",
@@ -91,13 +126,38 @@ def run_wrk(url: str, duration: int, pin: Sequence[str]) -> WrkRun:
         f"-d{duration}s",
         "--latency",
         "-s",
-        str(LUA),
-        url,
+        str(BENCH / load.script),
+        url + load.suffix,
     ]
+    return [*argv, "--", *load.args] if load.args else argv
+
+
+def run_wrk(url: str, load: Load, duration: int, pin: Sequence[str]) -> WrkRun:
+    """Send ``load`` to the collection at ``url`` for ``duration`` seconds."""
+    argv = wrk_argv(url, load, duration, pin)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=False)
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
     return parse_wrk(done.stdout)
+
+
+def run_wrk_until_filled(url: str, load: Load, bound: int, pin: Sequence[str]) -> WrkRun:
+    """Send ``load`` until its script prints ``filled`` (then interrupt wrk, which reports
+    what it did so far), or for ``bound`` seconds at most."""
+    argv = wrk_argv(url, load, bound, pin)
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as wrk:
+        if wrk.stdout is None or wrk.stderr is None:
+            raise BenchError("wrk's output is not piped")
+        lines: list[str] = []
+        for line in wrk.stdout:
+            if line.strip() == FILLED:
+                wrk.send_signal(signal.SIGINT)
+                continue
+            lines.append(line)
+        code = wrk.wait(timeout=60)
+        if code != 0:
+            raise BenchError(f"wrk failed ({code}): {wrk.stderr.read()}{''.join(lines)}")
+    return parse_wrk("".join(lines))
 
 
 def wrk_version() -> str:

@@ -1,6 +1,8 @@
 """The ``avara-mock`` command: ``serve`` runs the mock, ``contract`` tests an implementation.
 
 This module sits on top of both packages: it is the one place the command line meets them.
+The suite (hypothesis, httpx and all) loads only for ``contract``: ``serve``, the command
+users start most, imports no more than ``python -m mockserver serve`` does.
 """
 
 from __future__ import annotations
@@ -11,18 +13,12 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from contract_tests.report import summary, write_junit
-from contract_tests.suite import KeyRefused, Options, Report, run_suite
-from contract_tests.target import (
-    DEFAULT_TIMEOUT,
-    Target,
-    TargetUnreachable,
-    asgi_target,
-    http_target,
-)
 from mockserver.cli import add_serve_options, serve, settings_from
-from mockserver.contract import Contract
+
+if TYPE_CHECKING:
+    from contract_tests.target import Target
 
 COMMANDS = ("serve", "contract")
 MOCK_KEY = "avara-mock-contract"
@@ -61,9 +57,7 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
         help="what a breach of an inferred rule is (default: a warning)",
     )
     parser.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
-    parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for an answer"
-    )
+    parser.add_argument("--timeout", type=float, help="seconds to wait for an answer")
     parser.add_argument(
         "--no-shrink", dest="shrink", action="store_false", help="report failures unshrunk"
     )
@@ -72,6 +66,8 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
 @contextlib.contextmanager
 def open_target(base_url: str | None, timeout: float) -> Iterator[Target]:
     """The implementation at ``base_url``, or avara-mock in-process; unreachable: exit 2."""
+    from contract_tests.target import asgi_target, http_target
+
     if base_url is None:
         from mockserver import create_app
 
@@ -85,8 +81,14 @@ def open_target(base_url: str | None, timeout: float) -> Iterator[Target]:
 
 def contract(args: argparse.Namespace) -> int:
     """Run the suite; 0 conforms, 1 a check failed, 2 unusable options or target."""
+    from contract_tests.report import summary, write_junit
+    from contract_tests.suite import KeyRefused, Options, Report, run_suite
+    from contract_tests.target import DEFAULT_TIMEOUT, TargetUnreachable
+    from mockserver.contract import Contract
+
     key = args.api_key or os.environ.get("AVARA_API_KEY") or MOCK_KEY
-    if args.max_examples < 0 or args.timeout <= 0:
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if args.max_examples < 0 or timeout <= 0:
         print("avara-mock contract: --max-examples >= 0 and --timeout > 0", file=sys.stderr)
         return 2
     options = Options(
@@ -98,7 +100,7 @@ def contract(args: argparse.Namespace) -> int:
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     try:
-        with open_target(args.base_url, args.timeout) as target:
+        with open_target(args.base_url, timeout) as target:
             report: Report = run_suite(target, Contract.load(), options)
     except (TargetUnreachable, KeyRefused) as exc:
         print(f"avara-mock contract: {exc}", file=sys.stderr)

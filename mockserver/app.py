@@ -1,8 +1,8 @@
 """The ASGI application: routes and thin handlers over the studies service.
 
 ``create_app(settings)`` builds everything an instance needs; nothing exists at import time.
-The create route is a plain ASGI callable: it is the hot path, and skipping Starlette's
-Request/Response objects there keeps the mock within 0.6 of a bare app's throughput.
+The API's routes are plain ASGI endpoints (``http/endpoints.py``) that parse, call the
+service, answer; only the page and the OpenAPI document use Starlette's Request/Response.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route, request_response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import Scope
 
 from mockserver.contract import Contract
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound
 from mockserver.http.auth import Authenticator
-from mockserver.http.body import header, read_json
+from mockserver.http.endpoints import Call, JsonEndpoint, origin, route
 from mockserver.http.pages import not_found_page, study_page
 from mockserver.query import parse_query
 from mockserver.resources.shape import StudyShape
@@ -35,52 +35,6 @@ from mockserver.world.references import ReferenceFactory
 from mockserver.world.tokens import TokenBook
 
 REROUTE = "study-reroute-url-response"
-JSON_HEADERS = [(b"content-type", b"application/json")]
-
-
-async def send_json(send: Send, status: int, body: bytes) -> None:
-    """Answer with a JSON body in two ASGI messages."""
-    headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-class CreateStudy:
-    """POST /v1/viewer/studies: authenticate, read the JSON body, create, answer 201."""
-
-    def __init__(self, service: Studies, auth: Authenticator, max_body_bytes: int) -> None:
-        self._service = service
-        self._auth = auth
-        self._limit = max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = scope["headers"]
-        try:
-            key = self._auth.key(header(headers, b"authorization"))
-            request = await read_json(headers, receive, self._limit)
-            body = self._service.create(request, key)
-        except ApiError as error:
-            await send_json(send, error.status, error.body())
-            return
-        await send_json(send, 201, body)
-
-
-class ByMethod:
-    """One route answering several methods, each with its own ASGI app, so that a 405 names
-    them all in its Allow header (two routes of one path would each name only their own)."""
-
-    def __init__(self, apps: Mapping[str, ASGIApp]) -> None:
-        self._apps = {**apps, "HEAD": apps["GET"]} if "GET" in apps else dict(apps)
-        self.methods = list(apps)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._apps[scope["method"]](scope, receive, send)
-
-
-def route(path: str, **apps: ASGIApp) -> Route:
-    """A route of ``path`` with an app per method (``GET=…, PATCH=…``)."""
-    endpoint = ByMethod(apps)
-    return Route(path, endpoint, methods=endpoint.methods)
 
 
 def json_response(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
@@ -136,39 +90,23 @@ def create_app(
     limit = settings.max_body_bytes
     openapi: dict[str, bytes] = {}
 
-    def authorized(request: Request) -> None:
-        auth.key(request.headers.get("authorization", "").encode("latin-1") or None)
+    def endpoint(call: Call, *, body: bool = False, status: int = 200) -> JsonEndpoint:
+        return JsonEndpoint(call, auth, max_body_bytes=limit if body else None, status=status)
 
-    async def body_of(request: Request) -> object:
-        authorized(request)
-        return await read_json(request.headers.raw, request.receive, limit)
+    def study_id(scope: Scope) -> str:
+        return str(scope["path_params"]["study_id"])
 
-    async def retrieve(request: Request) -> Response:
-        authorized(request)
-        return json_response(200, service.retrieve(request.path_params["study_id"]))
+    def uid(scope: Scope) -> str:
+        return str(scope["path_params"]["uid"])
 
-    async def retrieve_by_uid(request: Request) -> Response:
-        authorized(request)
-        return json_response(200, service.retrieve_by_uid(request.path_params["uid"]))
-
-    async def update(request: Request) -> Response:
-        body = await body_of(request)
-        return json_response(200, service.update(request.path_params["study_id"], body))
-
-    async def list_studies(request: Request) -> Response:
-        authorized(request)
-        return json_response(200, service.list(parse_query(request.scope["query_string"])))
-
-    async def cancel(request: Request) -> Response:
-        return json_response(200, service.cancel(await body_of(request)))
-
-    async def uncancel(request: Request) -> Response:
-        return json_response(200, service.uncancel(await body_of(request)))
-
-    async def reroute_url(request: Request) -> Response:
-        body = await body_of(request)
-        origin = f"{request.url.scheme}://{request.url.netloc}"
-        return json_response(200, service.reroute_url(body, origin))
+    create = endpoint(lambda scope, body, key: service.create(body, key), body=True, status=201)
+    listing = endpoint(lambda scope, body, key: service.list(parse_query(scope["query_string"])))
+    retrieve = endpoint(lambda scope, body, key: service.retrieve(study_id(scope)))
+    update = endpoint(lambda scope, body, key: service.update(study_id(scope), body), body=True)
+    by_uid = endpoint(lambda scope, body, key: service.retrieve_by_uid(uid(scope)))
+    cancel = endpoint(lambda scope, body, key: service.cancel(body), body=True)
+    uncancel = endpoint(lambda scope, body, key: service.uncancel(body), body=True)
+    reroute = endpoint(lambda scope, body, key: service.reroute_url(body, origin(scope)), body=True)
 
     async def view(request: Request) -> Response:
         study = service.viewed(request.path_params["token"])
@@ -206,18 +144,12 @@ def create_app(
     studies = "/v1/viewer/studies"
     app = Starlette(
         routes=[
-            route(
-                studies, POST=CreateStudy(service, auth, limit), GET=request_response(list_studies)
-            ),
-            Route(f"{studies}/cancel", cancel, methods=["POST"]),
-            Route(f"{studies}/uncancel", uncancel, methods=["POST"]),
-            Route(f"{studies}/reroute-url", reroute_url, methods=["POST"]),
-            Route(f"{studies}/by-uid/{{uid}}", retrieve_by_uid, methods=["GET"]),
-            route(
-                f"{studies}/{{study_id}}",
-                GET=request_response(retrieve),
-                PATCH=request_response(update),
-            ),
+            route(studies, POST=create, GET=listing),
+            route(f"{studies}/cancel", POST=cancel),
+            route(f"{studies}/uncancel", POST=uncancel),
+            route(f"{studies}/reroute-url", POST=reroute),
+            route(f"{studies}/by-uid/{{uid}}", GET=by_uid),
+            route(f"{studies}/{{study_id}}", GET=retrieve, PATCH=update),
             Route(f"{VIEW_PATH}{{token}}", view, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
         ],

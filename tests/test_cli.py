@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import socket
 import subprocess
 import sys
+import tempfile
 
 import httpx
 import pytest
+from starlette.routing import Mount, Route
 
 from contract_tests.cases import minimal
 from contract_tests.cli import build_parser
-from mockserver.cli import main
-from tests.conftest import AUTH, fresh_uid, live_server
+from mockserver import Settings, create_app
+from mockserver.cli import add_serve_options, main, route_lines, settings_from
+from tests.conftest import AUTH, ROOT, fresh_uid, live_server
 
 URL = "/v1/viewer/studies"
 
 
-def test_cli_serve_prints_url_and_base_url_line() -> None:
+def test_cli_serve_prints_url_base_url_line_and_the_routes_of_the_app() -> None:
+    routes = route_lines(create_app(Settings()).routes)
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "--port", "0", "--log-level", "warning"],
         stdout=subprocess.PIPE,
@@ -27,7 +32,7 @@ def test_cli_serve_prints_url_and_base_url_line() -> None:
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(3)]
+        lines = [process.stdout.readline().rstrip("\n") for _ in range(4 + len(routes))]
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -36,6 +41,68 @@ def test_cli_serve_prints_url_and_base_url_line() -> None:
     assert lines[0].startswith("avara-mock serving the Avara Viewer API at http://127.0.0.1:")
     url = lines[0].split()[-1]
     assert lines[2].strip() == f"export AVARA_BASE_URL={url}"
+    assert lines[3:] == ["Routes:", *routes]
+    assert "  POST   /v1/viewer/studies" in routes
+
+
+def test_cli_route_lines_name_each_method_once_without_head_nor_mounts() -> None:
+    async def endpoint() -> None:
+        return None
+
+    routes = [
+        Route("/b", endpoint, methods=["PATCH", "GET", "DELETE"]),
+        Route("/a", endpoint, methods=["HEAD"]),
+        Mount("/static", routes=[]),
+        Route("/c", endpoint, methods=["PURGE", "POST"]),
+    ]
+    assert route_lines(routes) == [
+        "  GET    /b",
+        "  PATCH  /b",
+        "  DELETE /b",
+        "  HEAD   /a",
+        "  POST   /c",
+        "  PURGE  /c",
+    ]
+
+
+def test_cli_avara_mock_serve_does_not_import_the_contract_suite() -> None:
+    """``avara-mock serve`` (its module, run as the entry point runs it) serves without
+    loading hypothesis or the suite: everything imported up to the banner is in stderr."""
+    command = [sys.executable, "-X", "importtime", "-m", "contract_tests", "serve"]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as imports:
+        process = subprocess.Popen(
+            [*command, "--port", "0", "--log-level", "warning"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=imports,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            assert process.stdout is not None
+            process.stdout.close()
+        imports.seek(0)
+        imported = {line.rsplit("|", 1)[-1].strip() for line in imports if "|" in line}
+    assert first.startswith("avara-mock serving the Avara Viewer API at ")
+    assert {"uvicorn", "mockserver.app", "contract_tests.cli"} <= imported
+    suite = {"hypothesis", "contract_tests.suite", "contract_tests.target", "httpx"}
+    assert imported.isdisjoint(suite), sorted(imported & suite)
+
+
+def test_cli_stateless_option_reaches_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    parser = argparse.ArgumentParser()
+    add_serve_options(parser)
+    assert settings_from(parser.parse_args(["--stateless"])).stateless is True
+    assert settings_from(parser.parse_args([])).stateless is False
+    assert (
+        "--stateless store nothing: answer every valid request from the request alone, "
+        "for the SDKs' generated tests written for a Prism-style mock"
+    ) in " ".join(parser.format_help().split())
 
 
 def test_cli_live_server_creates_studies_with_options() -> None:

@@ -23,3 +23,11 @@ def test_ids_seeded_sequences_repeat() -> None:
     one, two = IdSource(5), IdSource(5)
     assert [one.study_id() for _ in range(3)] == [two.study_id() for _ in range(3)]
     assert IdSource(6).study_id() != IdSource(5).study_id()
+
+
+def test_ids_rise_so_new_studies_list_in_creation_order() -> None:
+    ids = IdSource()
+    made = [ids.study_id() for _ in range(1000)]
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+    assert len({study_id[-8:] for study_id in made}) == len(made)

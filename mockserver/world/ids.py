@@ -1,9 +1,19 @@
-"""Where new study ids come from: a generator seeded by the OS, or by ``--seed``."""
+"""Where new study ids come from: a generator seeded by the OS, or by ``--seed``.
+
+Ids rise: each is the last one plus a random step. Studies created in the same millisecond
+then list in the order they were made (the list order is createdAt, then studyId), and every
+new study's list position is the newest, so the store appends instead of inserting.
+"""
 
 from __future__ import annotations
 
 import os
 import random
+
+START_BITS = 120
+"""The first id is below 2**120 of the 2**128 the format allows ..."""
+STEP_BITS = 100
+"""... and each step below 2**100, which leaves room for 2**27 ids before the digits run out."""
 
 
 class IdSource:
@@ -16,6 +26,7 @@ class IdSource:
     def __init__(self, seed: int | None = None) -> None:
         self._seed = seed
         self._random = random.Random()
+        self._last = 0
         self.reset()
 
     def reset(self) -> None:
@@ -23,7 +34,9 @@ class IdSource:
         self._random.seed(
             int.from_bytes(os.urandom(16), "big") if self._seed is None else self._seed
         )
+        self._last = self._random.getrandbits(START_BITS)
 
     def study_id(self) -> str:
-        """``stu_`` and 32 lower-case hex digits."""
-        return f"stu_{self._random.getrandbits(128):032x}"
+        """``stu_`` and 32 lower-case hex digits, greater than the id before it."""
+        self._last += 1 + self._random.getrandbits(STEP_BITS)
+        return f"stu_{self._last:032x}"
