@@ -203,12 +203,21 @@ def test_plugin_contract_suite_runs_downstream_against_a_live_mock(
     with live_server() as url:
         monkeypatch.setenv("AVARA_BASE_URL", url)
         result = pytester.runpytest_subprocess(
-            "--pyargs", "contract_tests.conformance", timeout=SUBPROCESS_TIMEOUT
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
+            "--pyargs",
+            "contract_tests.conformance",
+            timeout=SUBPROCESS_TIMEOUT,
         )
     result.assert_outcomes(passed=12, failed=0)
     # the suite went where AVARA_BASE_URL points: with nothing there, it cannot pass
     monkeypatch.setenv("AVARA_BASE_URL", CLOSED_URL)
-    unreachable = pytester.runpytest("--pyargs", "contract_tests.conformance")
+    unreachable = pytester.runpytest(
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        "--pyargs",
+        "contract_tests.conformance",
+    )
     unreachable.assert_outcomes(passed=0, errors=len(CHECKS))
     assert "TargetUnreachable" in unreachable.stdout.str()
 
