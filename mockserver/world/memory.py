@@ -21,7 +21,15 @@ from typing import Any, Final
 import orjson
 
 from mockserver.errors import Conflict
-from mockserver.world.store import REFERENCE_FIELD, FieldPath, Filters, Page, join, position
+from mockserver.world.store import (
+    REFERENCE_FIELD,
+    FieldPath,
+    Filters,
+    Page,
+    join,
+    position,
+    value_at,
+)
 
 Row = tuple[bytes, bytes, tuple[Any, ...], str, str]
 """core JSON less its closing brace, API-key reference JSON, indexed values, casefolded
@@ -148,13 +156,10 @@ class MemoryStudyStore:
         return (memoryview(core)[:-1].tobytes(), reference, values, text, at)
 
     def _values(self, study: dict[str, Any]) -> tuple[Any, ...]:
-        found: list[Any] = []
-        for path in self._indexed:
-            node: Any = study
-            for step in path:
-                node = node.get(step) if type(node) is dict else None
-            found.append(node)
-        return tuple(found)
+        return tuple(
+            study.get(path[0]) if len(path) == 1 else value_at(study, path)
+            for path in self._indexed
+        )
 
     def _plan(self, filters: Filters) -> tuple[list[str], list[tuple[int, Any]]]:
         """The shortest position list to walk, and the conditions left to check on each row."""

@@ -35,7 +35,7 @@ def value_at(study: Mapping[str, Any], path: FieldPath) -> Any:
     """The value at a field path (``("assignedTo", "userId")``); None through a null."""
     node: Any = study
     for step in path:
-        if not isinstance(node, Mapping):
+        if type(node) is not dict:
             return None
         node = node.get(step)
     return node
