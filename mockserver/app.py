@@ -94,10 +94,10 @@ def create_app(
         return JsonEndpoint(call, auth, max_body_bytes=limit if body else None, status=status)
 
     def study_id(scope: Scope) -> str:
-        return str(scope["path_params"]["study_id"])
+        return str(scope["path_params"]["studyId"])
 
     def uid(scope: Scope) -> str:
-        return str(scope["path_params"]["uid"])
+        return str(scope["path_params"]["studyInstanceUid"])
 
     create = endpoint(lambda scope, body, key: service.create(body, key), body=True, status=201)
     listing = endpoint(lambda scope, body, key: service.list(parse_query(scope["query_string"])))
@@ -148,8 +148,8 @@ def create_app(
             route(f"{studies}/cancel", POST=cancel),
             route(f"{studies}/uncancel", POST=uncancel),
             route(f"{studies}/reroute-url", POST=reroute),
-            route(f"{studies}/by-uid/{{uid}}", GET=by_uid),
-            route(f"{studies}/{{study_id}}", GET=retrieve, PATCH=update),
+            route(f"{studies}/by-uid/{{studyInstanceUid}}", GET=by_uid),
+            route(f"{studies}/{{studyId}}", GET=retrieve, PATCH=update),
             Route(f"{VIEW_PATH}{{token}}", view, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
         ],
