@@ -53,7 +53,7 @@ def studies_of(
     ``monotonic`` is what URL tokens expire on (tests pass a fake one).
     """
     if settings.stateless:
-        from mockserver.stateless import StatelessStudies
+        from mockserver.stateless.studies import StatelessStudies
 
         return StatelessStudies(contract, settings)
     seeded = settings.seed is not None

@@ -24,7 +24,7 @@ from mockserver import Settings, create_app
 from mockserver.contract import Contract
 from mockserver.errors import InvalidRequest
 from mockserver.resources.studies import VIEW_PATH, Studies
-from mockserver.stateless import StatelessStudies, UnsupportedFilter
+from mockserver.stateless.studies import StatelessStudies, UnsupportedFilter
 from tests.conftest import AUTH, ROOT
 
 FIXED_ID = "stu_1234567890abcdef1234567890abcdef"
@@ -504,7 +504,7 @@ def test_stateless_same_requests_same_bytes_in_another_process(contract: Contrac
     program = (
         "from mockserver.contract import Contract\n"
         "from mockserver.settings import Settings\n"
-        "from mockserver.stateless import StatelessStudies, UnsupportedFilter\n"
+        "from mockserver.stateless.studies import StatelessStudies, UnsupportedFilter\n"
         "from tests.test_stateless import answers, fingerprint\n"
         "studies = StatelessStudies(Contract.load(), Settings(stateless=True, seed=5))\n"
         "print(fingerprint(answers(studies)))\n"

@@ -1,0 +1,115 @@
+"""The clinic the mock starts with: its Viewer users and their invitations, made with faker.
+
+So that ``users.list()`` answers real-looking people on the first call: an owner, admins and
+members with names, e-mails, roles and phone numbers, each (but the owner) with the accepted
+invitation that brought them in. Everything comes from the seed: the same seed, the same
+clinic, byte for byte.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from mockserver.contract import Contract
+from mockserver.world.clock import SEEDED_EPOCH, rfc3339
+from mockserver.world.records import Record, RecordStore
+
+STAFF = (("owner", 1), ("admin", 2), ("member", 6))
+"""How many users of each level the clinic starts with."""
+ROLES_BY_LEVEL = {
+    "owner": ("Radiologist", "Administrative Director"),
+    "admin": ("Radiologist", "IT Administrator", "Nurse Manager"),
+    "member": ("Radiologist", "Imaging Technologist", "Physician Assistant", "Scribe"),
+}
+"""Roles drawn for each level; each must be one of the schema's ClinicRole values."""
+SUFFIXES = ("MD", "DO", "PhD", None, None, None)
+
+
+class Clinic:
+    """The Viewer users and invitations of the mock's one clinic, and whose access is off."""
+
+    def __init__(self, contract: Contract, seed: int | None = None) -> None:
+        self._seed = 0 if seed is None else seed
+        roles = set(contract.resolved("common")["$defs"]["ClinicRole"]["enum"])
+        unknown = {role for drawn in ROLES_BY_LEVEL.values() for role in drawn} - roles
+        if unknown:
+            raise ValueError(f"clinic roles not in the schema's ClinicRole: {sorted(unknown)}")
+        random_ = random.Random(f"clinic {self._seed}")
+        self.clinic_id = str(uuid.UUID(int=random_.getrandbits(128), version=4))
+        self.users = RecordStore("userId")
+        self.invitations = RecordStore("invitationId")
+        self.revoked: set[str] = set()
+        self.owner_id = ""
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seeded start: the same people, no one else, everyone with access."""
+        self.users.clear()
+        self.invitations.clear()
+        self.revoked.clear()
+        from faker import Faker
+
+        fake = Faker("en_US")
+        fake.seed_instance(self._seed)
+        draws = random.Random(f"clinic staff {self._seed}")
+        start = SEEDED_EPOCH - timedelta(days=400)
+        for level, count in STAFF:
+            for _ in range(count):
+                start += timedelta(days=draws.randint(1, 30), seconds=draws.randint(0, 86399))
+                user = self._person(fake, draws, level, rfc3339(start))
+                self.users.add(user)
+                if level == "owner":
+                    self.owner_id = user["userId"]
+                else:
+                    self.invitations.add(self._accepted(user, draws))
+
+    def new_id(self, prefix: str, random_: random.Random) -> str:
+        """``usr_`` / ``inv_`` and 32 lower-case hex digits."""
+        return f"{prefix}_{random_.getrandbits(128):032x}"
+
+    def _person(self, fake: Any, draws: random.Random, level: str, created: str) -> Record:
+        first, last = fake.first_name(), fake.last_name()
+        local = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}".lower()) or "user"
+        return {
+            "userId": self.new_id("usr", draws),
+            "email": f"{local}@northside-imaging.example",
+            "firstName": first,
+            "lastName": last,
+            "middleName": fake.first_name() if draws.random() < 0.3 else None,
+            "suffix1": draws.choice(SUFFIXES),
+            "suffix2": None,
+            "phoneNumber": f"555{draws.randrange(10**7):07d}",
+            "canManageStudies": level != "member" or draws.random() < 0.5,
+            "hasDashboardAccess": level != "member" or draws.random() < 0.3,
+            "clinicRole": draws.choice(ROLES_BY_LEVEL[level]),
+            "level": level,
+            "invitedSource": "dashboard",
+            "createdAt": created,
+            "lastLoginAt": created,
+        }
+
+    def _accepted(self, user: Record, draws: random.Random) -> Record:
+        """The invitation the owner sent this user from the dashboard, long accepted."""
+        fields = (
+            *("email", "firstName", "lastName", "middleName", "suffix1", "suffix2"),
+            *("phoneNumber", "canManageStudies", "hasDashboardAccess", "clinicRole"),
+        )
+        invitation: Record = {
+            "invitationId": self.new_id("inv", draws),
+            "userId": user["userId"],
+            "clinicId": self.clinic_id,
+            "status": "accepted",
+            **{field: user[field] for field in fields},
+            "level": user["level"],
+            "invitedSource": "dashboard",
+            "inviterId": self.owner_id,
+            "invitedByApiKeyId": None,
+            "expiry": None,
+            "createdAt": user["createdAt"],
+            "updatedAt": user["createdAt"],
+        }
+        return invitation
