@@ -1,14 +1,17 @@
-"""The ``avara-mock`` command: ``serve`` runs the mock, ``contract`` tests an implementation.
+"""The ``avara-mock`` command: ``serve`` runs the mock, ``contract`` tests an implementation,
+``drift`` compares ``schemas/`` with the installed SDK.
 
 This module sits on top of both packages: it is the one place the command line meets them.
-The suite (hypothesis, httpx and all) loads only for ``contract``: ``serve``, the command
-users start most, imports no more than ``python -m mockserver serve`` does.
+The suite (hypothesis, httpx and all) loads only for ``contract``, the SDK only for
+``drift``: ``serve``, the command users start most, imports no more than
+``python -m mockserver serve`` does.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -20,12 +23,12 @@ from mockserver.cli import add_serve_options, serve, settings_from
 if TYPE_CHECKING:
     from contract_tests.target import Target
 
-COMMANDS = ("serve", "contract")
+COMMANDS = ("serve", "contract", "drift")
 MOCK_KEY = "avara-mock-contract"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """``serve`` (the default) and ``contract``."""
+    """``serve`` (the default), ``contract`` and ``drift``."""
     parser = argparse.ArgumentParser(
         prog="avara-mock",
         description="Offline mock server and contract tests of the Avara Viewer API.",
@@ -34,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_options(commands.add_parser("serve", help="serve the mock (the default command)"))
     add_contract_options(
         commands.add_parser("contract", help="test an implementation against the contract")
+    )
+    add_drift_options(
+        commands.add_parser("drift", help="compare schemas/ with the installed avara SDK")
     )
     return parser
 
@@ -60,6 +66,17 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="seconds to wait for an answer")
     parser.add_argument(
         "--no-shrink", dest="shrink", action="store_false", help="report failures unshrunk"
+    )
+
+
+def add_drift_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``drift``."""
+    parser.add_argument(
+        "--sdk-module", default="avara", help="the SDK's module to compare with (default avara)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--notes", action="store_true", help="also print the notes (findings that are not drift)"
     )
 
 
@@ -111,6 +128,23 @@ def contract(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def drift(args: argparse.Namespace) -> int:
+    """Compare schemas/ with the SDK; 0 they agree, 1 drift, 2 no SDK or a bad x-sdk."""
+    from contract_tests.drift import as_json, inspect_sdk, render
+    from contract_tests.sdk_models import Unusable
+
+    try:
+        report = inspect_sdk(args.sdk_module)
+    except Unusable as exc:
+        print(f"avara-mock drift: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(as_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(render(report, notes=args.notes))
+    return 1 if report.drifted else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``avara-mock``; no command means ``serve``."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -119,4 +153,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(words)
     if args.command == "contract":
         return contract(args)
+    if args.command == "drift":
+        return drift(args)
     return serve(settings_from(args))

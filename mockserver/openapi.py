@@ -129,7 +129,7 @@ class _References:
             named = dict(doc.get("$defs", {}))
             if doc.get("type") or doc.get("properties"):
                 named[doc["title"]] = {
-                    k: v for k, v in doc.items() if k not in ("$schema", "$id", "$defs")
+                    k: v for k, v in doc.items() if k not in ("$schema", "$id", "$defs", "x-sdk")
                 }
             for name, schema in named.items():
                 if name in schemas:

@@ -138,6 +138,13 @@ def test_readme_contract_commands_run_against_the_mock(tmp_path: Path) -> None:
     assert (tmp_path / "contract.xml").is_file()
 
 
+def test_readme_drift_step_passes_against_the_installed_sdk(tmp_path: Path) -> None:
+    (block,) = [b.strip() for b in _blocks("sh") if "avara-mock drift" in b]
+    done = _run_documented(block.splitlines()[-1], dict(os.environ), tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.startswith("no drift: schemas/ agrees with avara ")
+
+
 def test_readme_plugin_examples_pass_downstream(pytester: pytest.Pytester) -> None:
     section = README[README.index("## Using avara-mock in your tests") :]
     section = section[: section.index("\n## ")]
