@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -27,7 +28,8 @@ from mockserver.query import parse_query
 from mockserver.resources.shape import StudyShape
 from mockserver.resources.studies import VIEW_PATH, Studies, StudyService, filters_of
 from mockserver.settings import Settings
-from mockserver.world.clock import Clock, SteppingClock, SystemClock
+from mockserver.world.clinic import Clinic
+from mockserver.world.clock import SEEDED_EPOCH, Clock, SteppingClock, SystemClock, rfc3339
 from mockserver.world.cursors import CursorCodec
 from mockserver.world.ids import IdSource
 from mockserver.world.memory import MemoryStudyStore
@@ -35,6 +37,9 @@ from mockserver.world.references import ReferenceFactory
 from mockserver.world.tokens import TokenBook
 
 REROUTE = "study-reroute-url-response"
+SEEDED_EPOCH_TEXT = rfc3339(SEEDED_EPOCH)
+"""When a user a seeded study names joins the clinic (the seeded clock is not read for it, so
+the studies' own timestamps stay as they were)."""
 
 
 def json_response(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
@@ -47,6 +52,7 @@ def studies_of(
     contract: Contract,
     clock: Clock | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    clinic: Clinic | None = None,
 ) -> Studies:
     """The stateful studies service, or the stateless one: what the routes call.
 
@@ -58,16 +64,34 @@ def studies_of(
         return StatelessStudies(contract, settings)
     seeded = settings.seed is not None
     lifetime = contract.documents[REROUTE]["x-stateful-rules"]["reroute.token-lifetime"]["seconds"]
-    return StudyService(
+    clinic = clinic or Clinic(contract, settings.seed)
+    clock = clock or (SteppingClock() if seeded else SystemClock())
+    references = ReferenceFactory(settings.seed)
+
+    def person(user_id: str) -> dict[str, Any]:
+        """The clinic's user; one it does not know joins it, unless references are strict."""
+        found = clinic.reference(user_id)
+        if found is not None:
+            return found
+        if settings.strict_references:
+            raise NotFound(
+                f"No Viewer user has userId {user_id!r}: invite them first (POST "
+                "/v1/viewer/users), or run the mock without --strict-references."
+            )
+        return clinic.join(references.user(user_id), SEEDED_EPOCH_TEXT if seeded else clock.now())
+
+    service = StudyService(
         contract,
         MemoryStudyStore(tuple(filters_of(contract).values())),
-        clock or (SteppingClock() if seeded else SystemClock()),
+        clock,
         IdSource(settings.seed),
-        StudyShape(contract, ReferenceFactory(settings.seed)),
+        StudyShape(contract, references, person),
         TokenBook(lifetime, settings.seed, monotonic),
         CursorCodec(settings.seed),
         lenient=settings.lenient,
     )
+    clinic.listeners.append(service.refresh_user)
+    return service
 
 
 def create_app(

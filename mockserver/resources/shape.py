@@ -7,6 +7,7 @@ The stateful service and stateless mode make studies the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mockserver.contract import Contract
@@ -18,8 +19,16 @@ UPDATE_REQUEST = "study-update-request"
 class StudyShape:
     """Makes new studies and applies updates, as the contract's annotations say."""
 
-    def __init__(self, contract: Contract, references: ReferenceFactory) -> None:
+    def __init__(
+        self,
+        contract: Contract,
+        references: ReferenceFactory,
+        people: Callable[[str], dict[str, Any]] | None = None,
+    ) -> None:
+        """``people`` gives the UserReference of a user id (default: a fake, consistent one;
+        the stateful service passes the clinic's)."""
         self._references = references
+        self._people = people or references.user
         self._initial = {
             field: spec["const"]
             for field, spec in contract.annotated("study", "x-on-create").items()
@@ -45,7 +54,7 @@ class StudyShape:
 
     def user(self, user_id: str | None) -> dict[str, Any] | None:
         """The UserReference a study shows for an assigned user id (None: unassigned)."""
-        return None if user_id is None else self._references.user(user_id)
+        return None if user_id is None else self._people(user_id)
 
     def api_key(self, key: str) -> dict[str, Any]:
         """The APIKeyReference of a study created with ``key``."""

@@ -24,6 +24,7 @@ from mockserver.world.store import FieldPath, Filters, StudyStore
 from mockserver.world.tokens import TokenBook
 
 SELECTOR = "study-selector"
+ASSIGNED = ("assignedTo", "userId")
 VIEW_PATH = "/viewer/studies/"
 
 
@@ -186,6 +187,16 @@ class StudyService:
 
     def stored(self) -> Sequence[dict[str, Any]]:
         return list(self.store.studies())
+
+    def refresh_user(self, user_id: str) -> None:
+        """Show a user's current names in every study assigned to them (the clinic changed
+        them); the studies themselves did not change, so their ``updatedAt`` stays."""
+        reference = self._shape.user(user_id)
+        for study_id in self.store.ids_with(ASSIGNED, user_id):
+            study = self.store.get(study_id)
+            if study is not None and study.get("assignedTo") != reference:
+                study["assignedTo"] = reference
+                self.store.replace(study)
 
     def reset(self) -> None:
         """As new: no studies, and seeded ids, clock and tokens back at their start."""

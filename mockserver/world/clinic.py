@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,11 +30,21 @@ ROLES_BY_LEVEL = {
 SUFFIXES = ("MD", "DO", "PhD", None, None, None)
 
 
+class UnknownUser(LookupError):
+    """A study names a user id the clinic does not know (with strict references)."""
+
+
 class Clinic:
-    """The Viewer users and invitations of the mock's one clinic, and whose access is off."""
+    """The Viewer users and invitations of the mock's one clinic, and whose access is off.
+
+    Studies show their assigned user as the clinic knows them now: ``reference(user_id)``;
+    whoever changes a user calls ``changed(user_id)``, and every listener (the studies) hears.
+    """
 
     def __init__(self, contract: Contract, seed: int | None = None) -> None:
         self._seed = 0 if seed is None else seed
+        self._reference_fields = tuple(contract.resolved("user-reference")["properties"])
+        self.listeners: list[Callable[[str], None]] = []
         roles = set(contract.resolved("common")["$defs"]["ClinicRole"]["enum"])
         unknown = {role for drawn in ROLES_BY_LEVEL.values() for role in drawn} - roles
         if unknown:
@@ -66,6 +77,34 @@ class Clinic:
                     self.owner_id = user["userId"]
                 else:
                     self.invitations.add(self._accepted(user, draws))
+
+    def reference(self, user_id: str) -> Record | None:
+        """The UserReference of a user of the clinic, from their current record."""
+        user = self.users.get(user_id)
+        if user is None:
+            return None
+        return {field: user.get(field) for field in self._reference_fields}
+
+    def join(self, reference: Record, now: str) -> Record:
+        """A user the clinic did not know, named by a study: a member from now on."""
+        user: Record = {
+            **{field: reference.get(field) for field in self._reference_fields},
+            "phoneNumber": None,
+            "canManageStudies": True,
+            "hasDashboardAccess": False,
+            "clinicRole": ROLES_BY_LEVEL["member"][0],
+            "level": "member",
+            "invitedSource": "api",
+            "createdAt": now,
+            "lastLoginAt": None,
+        }
+        self.users.add(user)
+        return self.reference(user["userId"]) or reference
+
+    def changed(self, user_id: str) -> None:
+        """Tell every listener that a user's record changed (the studies show it)."""
+        for listener in self.listeners:
+            listener(user_id)
 
     def new_id(self, prefix: str, random_: random.Random) -> str:
         """``usr_`` / ``inv_`` and 32 lower-case hex digits."""

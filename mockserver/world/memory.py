@@ -129,6 +129,12 @@ class MemoryStudyStore:
             last = at
         return Page(found, None)
 
+    def ids_with(self, path: FieldPath, value: Any) -> list[str]:
+        k = self._indexed.index(path)
+        rows = self._rows
+        found = (_study_id(at) for at in self._index[k].get(value, []))
+        return [study_id for study_id in found if rows[study_id][VALUES][k] == value]
+
     def studies(self) -> Iterator[dict[str, Any]]:
         rows = self._rows
         for at in self._order:

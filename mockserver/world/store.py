@@ -85,6 +85,10 @@ class StudyStore(Protocol):
         """Up to ``limit`` matching studies after position ``after`` (from the newest)."""
         ...
 
+    def ids_with(self, path: FieldPath, value: Any) -> list[str]:
+        """The ids of the studies whose field at ``path`` (an indexed one) equals ``value``."""
+        ...
+
     def studies(self) -> Iterator[dict[str, Any]]:
         """Every stored study, decoded, oldest first."""
         ...
