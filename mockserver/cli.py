@@ -43,6 +43,12 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--strict-references",
+        action="store_true",
+        help="refuse (404) a study assigned to a user id the clinic does not know, instead "
+        "of adding that user to the clinic",
+    )
+    parser.add_argument(
         "--api-key",
         dest="api_keys",
         action="append",
@@ -155,6 +161,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.seed,
         lenient=args.lenient,
         stateless=args.stateless,
+        strict_references=args.strict_references,
         api_keys=tuple(args.api_keys),
         log_level=args.log_level,
     )
