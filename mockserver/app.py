@@ -23,8 +23,9 @@ from mockserver.contract import Contract
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound
 from mockserver.http.auth import Authenticator
 from mockserver.http.endpoints import Call, JsonEndpoint, origin, route
-from mockserver.http.pages import not_found_page, study_page
+from mockserver.http.pages import not_found_page, session_page, study_page
 from mockserver.query import parse_query
+from mockserver.resources.sessions import SESSION_PATH
 from mockserver.resources.shape import StudyShape
 from mockserver.resources.studies import VIEW_PATH, Studies, StudyService, filters_of
 from mockserver.settings import Settings
@@ -107,9 +108,17 @@ def create_app(
     servers edits a copy of it); ``clock`` and ``monotonic`` replace the wall clock and the
     one URL tokens expire on.
     """
+    from mockserver.services import services_of
+
     settings = settings or Settings()
     contract = contract or Contract.load()
-    service = studies_of(settings, contract, clock, monotonic)
+    world = services_of(settings, contract, clock, monotonic)
+    service, users, invitations, sessions = (
+        world.studies,
+        world.users,
+        world.invitations,
+        world.sessions,
+    )
     auth = Authenticator(settings.api_keys)
     limit = settings.max_body_bytes
     openapi: dict[str, bytes] = {}
@@ -131,6 +140,41 @@ def create_app(
     cancel = endpoint(lambda scope, body, key: service.cancel(body), body=True)
     uncancel = endpoint(lambda scope, body, key: service.uncancel(body), body=True)
     reroute = endpoint(lambda scope, body, key: service.reroute_url(body, origin(scope)), body=True)
+
+    def user_id(scope: Scope) -> str:
+        return str(scope["path_params"]["userId"])
+
+    def invitation_id(scope: Scope) -> str:
+        return str(scope["path_params"]["invitationId"])
+
+    list_users = endpoint(lambda scope, body, key: users.list(parse_query(scope["query_string"])))
+    invite = endpoint(lambda scope, body, key: users.invite(body, key), body=True)
+    get_user = endpoint(lambda scope, body, key: users.retrieve(user_id(scope)))
+    update_user = endpoint(lambda scope, body, key: users.update(user_id(scope), body), body=True)
+    reactivate = endpoint(lambda scope, body, key: users.reactivate(body), body=True)
+    revoke_access = endpoint(lambda scope, body, key: users.revoke_access(body), body=True)
+    list_invitations = endpoint(
+        lambda scope, body, key: invitations.list(parse_query(scope["query_string"]))
+    )
+    get_invitation = endpoint(lambda scope, body, key: invitations.retrieve(invitation_id(scope)))
+    update_invitation = endpoint(
+        lambda scope, body, key: invitations.update(invitation_id(scope), body), body=True
+    )
+    revoke_invitation = endpoint(lambda scope, body, key: invitations.revoke(body), body=True)
+    new_session = endpoint(lambda scope, body, key: sessions.create(body, origin(scope)), body=True)
+
+    async def view_session(request: Request) -> Response:
+        session = sessions.viewed(request.path_params["token"])
+        if session is None:
+            reason = (
+                "This mock runs stateless: it stores nothing, so its session URLs open no "
+                "viewer. Run it without --stateless to open sessions in a browser."
+                if settings.stateless
+                else "The link is unknown or has expired: ephemeral session URLs open for a "
+                "short while only. Ask POST /v1/viewer/ephemeral-sessions for a new one."
+            )
+            return HTMLResponse(not_found_page(reason), status_code=404)
+        return HTMLResponse(session_page(session))
 
     async def view(request: Request) -> Response:
         study = service.viewed(request.path_params["token"])
@@ -166,6 +210,7 @@ def create_app(
         return json_response(error.status, error.body())
 
     studies = "/v1/viewer/studies"
+    viewers = "/v1/viewer/users"
     app = Starlette(
         routes=[
             route(studies, POST=create, GET=listing),
@@ -174,10 +219,24 @@ def create_app(
             route(f"{studies}/reroute-url", POST=reroute),
             route(f"{studies}/by-uid/{{studyInstanceUid}}", GET=by_uid),
             route(f"{studies}/{{studyId}}", GET=retrieve, PATCH=update),
+            route(viewers, GET=list_users, POST=invite),
+            route(f"{viewers}/reactivate", POST=reactivate),
+            route(f"{viewers}/revoke-access", POST=revoke_access),
+            route(f"{viewers}/invitations", GET=list_invitations),
+            route(f"{viewers}/invitations/revoke", POST=revoke_invitation),
+            route(
+                f"{viewers}/invitations/{{invitationId}}",
+                GET=get_invitation,
+                PATCH=update_invitation,
+            ),
+            route(f"{viewers}/{{userId}}", GET=get_user, PATCH=update_user),
+            route("/v1/viewer/ephemeral-sessions", POST=new_session),
             Route(f"{VIEW_PATH}{{token}}", view, methods=["GET"]),
+            Route(f"{SESSION_PATH}{{token}}", view_session, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: api_error},
     )
     app.state.service = service
+    app.state.services = world
     return app

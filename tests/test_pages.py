@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
-from mockserver.http.pages import not_found_page, study_page
+from mockserver.http.pages import not_found_page, session_page, study_page
 
 SCRIPT = "<script>alert('x')</script>"
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "dl", "dt", "dd", "code", "p"}
@@ -134,3 +135,97 @@ def test_pages_not_found_escapes_its_reason() -> None:
     text = parsed(page)
     assert "script" not in text.tags
     assert re.search(r"<p>gone &lt;script&gt;", page)
+
+
+# --- the ephemeral session page ----------------------------------------------------------------
+
+SESSION_TAGS = PAGE_TAGS | {"table", "caption", "tr", "td"}
+
+
+class Grid(Text):
+    """The page's text, and its viewport table's cells row by row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        super().handle_starttag(tag, attrs)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag == "td":
+            self.rows[-1].append("")
+
+    def handle_data(self, data: str) -> None:
+        super().handle_data(data)
+        if self._open and self._open[-1] == "td":
+            self.rows[-1][-1] += data
+
+
+def grid(page: str) -> Grid:
+    text = Grid()
+    text.feed(page)
+    text.close()
+    return text
+
+
+def session(**fields: Any) -> dict[str, Any]:
+    return {
+        "retrievalId": "order-12345",
+        "hangingProtocol": {
+            "layout": "2x2",
+            "viewportAssignments": ["Axial T1", "Axial T2", None, "Sagittal T2"],
+        },
+        **fields,
+    }
+
+
+def test_pages_session_names_its_retrieval_id_and_layout() -> None:
+    page = session_page(session())
+    assert page.startswith("<!doctype html>")
+    assert shown(page) == {"Retrieval id": "order-12345", "Layout": "2x2"}
+    text = parsed(page)
+    assert "order-12345" in text.heading
+    assert text.title.startswith("order-12345")
+
+
+def test_pages_session_draws_the_viewports_row_by_row() -> None:
+    assert grid(session_page(session())).rows == [
+        ["Axial T1", "Axial T2"],
+        ["(empty)", "Sagittal T2"],
+    ]
+
+
+def test_pages_session_one_column_layout() -> None:
+    protocol = {"layout": "3x1", "viewportAssignments": ["a", "b", "c"]}
+    assert grid(session_page(session(hangingProtocol=protocol))).rows == [["a"], ["b"], ["c"]]
+
+
+def test_pages_session_without_protocol_says_so_and_draws_no_grid() -> None:
+    page = session_page({"retrievalId": "r"})
+    assert shown(page)["Layout"].startswith("none")
+    assert "table" not in parsed(page).tags
+
+
+def test_pages_session_shows_its_options_as_json() -> None:
+    options = {"studyInstanceUids": ["1.2.3"], "n": 1}
+    assert json.loads(shown(session_page(session(options=options)))["Options"]) == options
+
+
+@pytest.mark.parametrize(
+    "value", [SCRIPT, '"><img src=x onerror=alert(1)>', "a & b < c", "</td></tr><tr><td>x"]
+)
+def test_pages_session_values_are_escaped(value: str) -> None:
+    protocol = {"layout": value, "viewportAssignments": [value, None]}
+    page = session_page(
+        session(retrievalId=value, hangingProtocol=protocol, options={value: value})
+    )
+    text = grid(page)
+    assert set(text.tags) <= SESSION_TAGS
+    assert value in text.heading
+    assert text.title.startswith(value)
+    assert shown(page)["Retrieval id"] == value
+    assert shown(page)["Layout"] == value
+    assert json.loads(shown(page)["Options"]) == {value: value}
+    assert text.rows == [[value, "(empty)"]]
+    assert "<script>" not in page

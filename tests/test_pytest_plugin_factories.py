@@ -260,3 +260,33 @@ def test_plugin_strategies_drive_property_tests_against_avara_client(
         """
     )
     run(pytester).assert_outcomes(passed=2, failed=0)
+
+
+def test_plugin_invite_factory_makes_valid_new_people(contract: Contract) -> None:
+    from mockserver.plugin.factories import InviteFactory
+
+    factory = InviteFactory(contract, seed=4)
+    bodies = [factory() for _ in range(30)]
+    assert all(contract.validator("user-invite-request").is_valid(body) for body in bodies)
+    assert len({body["email"] for body in bodies}) == len(bodies)
+    assert all(body["hasDashboardAccess"] for body in bodies if body["level"] == "admin")
+    assert factory.sdk(level="admin")["level"] == "admin"
+    again = InviteFactory(contract, seed=4)
+    assert [again() for _ in range(3)] == bodies[:3]
+
+
+def test_plugin_users_and_invitations_reachable_downstream(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_downstream="""
+        def test_invite_through_the_sdk(avara_client, avara_mock, avara_invite_factory):
+            seeded = len(avara_mock.users)
+            assert {user["level"] for user in avara_mock.users} >= {"owner", "admin", "member"}
+            user = avara_client.viewer.users.invite(**avara_invite_factory.sdk())
+            assert len(avara_mock.users) == seeded + 1
+            assert avara_mock.invitations[-1]["userId"] == user.user_id
+            assert avara_mock.invitations[-1]["status"] == "sent"
+            avara_mock.reset()
+            assert len(avara_mock.users) == seeded
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)

@@ -338,7 +338,7 @@ def test_plugin_registers_option_and_marker(pytester: pytest.Pytester) -> None:
     helped = run(pytester, "--help")
     helped.stdout.fnmatch_lines(["*avara-mock*", "*--avara-seed=AVARA_SEED*"])
     markers = run(pytester, "--markers")
-    markers.stdout.fnmatch_lines(["@pytest.mark.avara(seed=None, lenient=False, api_keys=()):*"])
+    markers.stdout.fnmatch_lines(["@pytest.mark.avara(seed=None, lenient=False, api_keys=(), *"])
 
 
 def test_plugin_reroute_url_opens_through_the_in_process_mock(pytester: pytest.Pytester) -> None:

@@ -13,7 +13,7 @@ from mockserver.app import studies_of
 from mockserver.contract import Contract
 from mockserver.settings import Settings
 from mockserver.world.clock import SteppingClock
-from mockserver.world.references import DESCRIPTIONS
+from mockserver.world.references import DESCRIPTIONS, ReferenceFactory
 
 REQUEST = "study-create-request"
 UPDATE = "study-update-request"
@@ -81,6 +81,42 @@ class UpdateFactory:
 
     def sdk(self, **overrides: Any) -> dict[str, Any]:
         """The same, as keyword arguments of ``client.viewer.studies.update`` (after the id)."""
+        return {sdk_name(name): value for name, value in self(**overrides).items()}
+
+
+class InviteFactory:
+    """Valid invite bodies, wire names: a new person (a user and their invitation, once sent).
+
+    Names and e-mail come from the same fake people the mock shows; each body has an e-mail
+    no other body of this factory has. Roles and levels are the invite schema's own; an admin
+    gets dashboard access, as the contract requires.
+    """
+
+    def __init__(self, contract: Contract, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+        self._people = ReferenceFactory(seed)
+        common = contract.resolved("common")["$defs"]
+        self._roles = list(common["ClinicRole"]["enum"])
+        self._levels = list(common["AssignableUserLevel"]["enum"])
+
+    def __call__(self, **overrides: Any) -> dict[str, Any]:
+        person = self._people.user(f"usr_{self._random.getrandbits(128):032x}")
+        local, _, domain = person["email"].partition("@")
+        level = self._random.choice(self._levels)
+        body: dict[str, Any] = {
+            "email": f"{local}.{self._random.getrandbits(32):08x}@{domain}",
+            "firstName": person["firstName"],
+            "lastName": person["lastName"],
+            "clinicRole": self._random.choice(self._roles),
+            "level": level,
+            "canManageStudies": True,
+            "hasDashboardAccess": level == "admin" or self._random.random() < 0.5,
+        }
+        body.update({wire_name(name): value for name, value in overrides.items()})
+        return body
+
+    def sdk(self, **overrides: Any) -> dict[str, Any]:
+        """The same, as keyword arguments of ``client.viewer.users.invite``."""
         return {sdk_name(name): value for name, value in self(**overrides).items()}
 
 

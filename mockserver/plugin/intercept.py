@@ -106,9 +106,20 @@ class InProcessMock:
         """Every study the mock holds, oldest first."""
         return list(self.app.state.service.stored())
 
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        """The clinic's Viewer users (the seeded ones first), oldest first."""
+        return list(self.app.state.services.people())
+
+    @property
+    def invitations(self) -> list[dict[str, Any]]:
+        """The clinic's invitations, oldest first."""
+        return list(self.app.state.services.invited())
+
     def reset(self) -> None:
-        """As new: no studies, an empty journal, seeded ids and clock back at their start."""
-        self.app.state.service.reset()
+        """As new: the seeded clinic, no studies or sessions, an empty journal, seeded ids and
+        clock back at their start."""
+        self.app.state.services.reset()
         self._route.calls.clear()
 
     def _onward(self, request: httpx.Request) -> httpx.Request | None:

@@ -40,9 +40,20 @@ class LiveServer:
         """Every study the mock holds, oldest first."""
         return list(self.app.state.service.stored())
 
+    @property
+    def users(self) -> list[dict[str, object]]:
+        """The clinic's Viewer users (the seeded ones first), oldest first."""
+        return list(self.app.state.services.people())
+
+    @property
+    def invitations(self) -> list[dict[str, object]]:
+        """The clinic's invitations, oldest first."""
+        return list(self.app.state.services.invited())
+
     def reset(self) -> None:
-        """As new: no studies; seeded ids and clock back at their start."""
-        self.app.state.service.reset()
+        """As new: the seeded clinic, no studies or sessions; seeded ids and clock back at
+        their start."""
+        self.app.state.services.reset()
 
     def start(self) -> LiveServer:
         """Serve, and wait until the server accepts requests."""

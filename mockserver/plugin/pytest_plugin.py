@@ -15,7 +15,12 @@ import pytest
 if TYPE_CHECKING:
     from avara import AsyncAvara, Avara
 
-    from mockserver.plugin.factories import RequestFactory, StudyFactory, UpdateFactory
+    from mockserver.plugin.factories import (
+        InviteFactory,
+        RequestFactory,
+        StudyFactory,
+        UpdateFactory,
+    )
     from mockserver.plugin.intercept import InProcessMock
     from mockserver.plugin.live import LiveServer
     from mockserver.settings import Settings
@@ -31,7 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "avara(seed=None, lenient=False, api_keys=()): configure this test's avara-mock"
+        "markers",
+        "avara(seed=None, lenient=False, api_keys=(), stateless=False, "
+        "strict_references=False): configure this test's avara-mock",
     )
 
 
@@ -142,6 +149,15 @@ def avara_update_factory(avara_settings: Settings) -> UpdateFactory:
     from mockserver.plugin.factories import UpdateFactory
 
     return UpdateFactory(Contract.load(), avara_settings.seed)
+
+
+@pytest.fixture
+def avara_invite_factory(avara_settings: Settings) -> InviteFactory:
+    """Valid invite bodies, each a new person: ``avara_invite_factory(level="admin")``."""
+    from mockserver.contract import Contract
+    from mockserver.plugin.factories import InviteFactory
+
+    return InviteFactory(Contract.load(), avara_settings.seed)
 
 
 @pytest.fixture

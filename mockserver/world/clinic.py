@@ -51,32 +51,71 @@ class Clinic:
             raise ValueError(f"clinic roles not in the schema's ClinicRole: {sorted(unknown)}")
         random_ = random.Random(f"clinic {self._seed}")
         self.clinic_id = str(uuid.UUID(int=random_.getrandbits(128), version=4))
-        self.users = RecordStore("userId")
-        self.invitations = RecordStore("invitationId")
+        self._users = RecordStore("userId")
+        self._invitations = RecordStore("invitationId")
         self.revoked: set[str] = set()
-        self.owner_id = ""
-        self.reset()
+        self._owner_id = ""
+        self._start: tuple[list[Record], list[Record]] | None = None
+        self._seeded = False
+
+    @property
+    def users(self) -> RecordStore:
+        """The clinic's Viewer users, the seeded people first."""
+        self._seed_once()
+        return self._users
+
+    @property
+    def invitations(self) -> RecordStore:
+        """The clinic's invitations, the seeded people's accepted ones first."""
+        self._seed_once()
+        return self._invitations
+
+    @property
+    def owner_id(self) -> str:
+        """The userId of the clinic's owner."""
+        self._seed_once()
+        return self._owner_id
 
     def reset(self) -> None:
         """Back to the seeded start: the same people, no one else, everyone with access."""
-        self.users.clear()
-        self.invitations.clear()
+        self._users.clear()
+        self._invitations.clear()
         self.revoked.clear()
+        self._seeded = False
+
+    def _seed_once(self) -> None:
+        """The seeded people, made on first use (faker costs a tenth of a second: a mock whose
+        clinic nobody asks about never pays it) and copied back on every reset after."""
+        if self._seeded:
+            return
+        self._seeded = True
+        if self._start is None:
+            self._start = self._people()
+        users, invitations = self._start
+        for user in users:
+            self._users.add(user)
+        for invitation in invitations:
+            self._invitations.add(invitation)
+
+    def _people(self) -> tuple[list[Record], list[Record]]:
         from faker import Faker
 
         fake = Faker("en_US")
         fake.seed_instance(self._seed)
         draws = random.Random(f"clinic staff {self._seed}")
         start = SEEDED_EPOCH - timedelta(days=400)
+        users: list[Record] = []
+        invitations: list[Record] = []
         for level, count in STAFF:
             for _ in range(count):
                 start += timedelta(days=draws.randint(1, 30), seconds=draws.randint(0, 86399))
                 user = self._person(fake, draws, level, rfc3339(start))
-                self.users.add(user)
+                users.append(user)
                 if level == "owner":
-                    self.owner_id = user["userId"]
+                    self._owner_id = user["userId"]
                 else:
-                    self.invitations.add(self._accepted(user, draws))
+                    invitations.append(self._accepted(user, draws))
+        return users, invitations
 
     def reference(self, user_id: str) -> Record | None:
         """The UserReference of a user of the clinic, from their current record."""
@@ -145,7 +184,7 @@ class Clinic:
             **{field: user[field] for field in fields},
             "level": user["level"],
             "invitedSource": "dashboard",
-            "inviterId": self.owner_id,
+            "inviterId": self._owner_id,
             "invitedByApiKeyId": None,
             "expiry": None,
             "createdAt": user["createdAt"],
