@@ -40,8 +40,9 @@ typecheck: $(STAMP_TEST)
 test: lint typecheck
 	$(BIN)/python -m pytest
 
-# The pinned SDK's own generated viewer.studies tests (its sdist, cached in .venv/sdk-suite/),
-# enabled and run against `serve --stateless`.
+# The pinned SDK's own four generated Viewer test files (studies, users, users' invitations,
+# ephemeral sessions; its sdist, cached in .venv/sdk-suite/), enabled and run in one pytest
+# against `serve --stateless`.
 sdk-suite: $(STAMP_TEST)
 	$(BIN)/python -m pytest tests/test_sdk_suite.py
 

@@ -1,9 +1,10 @@
-"""The SDK's own generated tests of viewer.studies, run against avara-mock's stateless mode.
+"""The SDK's own generated Viewer tests, run against avara-mock's stateless mode.
 
 The sdist of the installed (pinned) ``avara`` is downloaded once into ``.venv/sdk-suite/``
-(never into the repository) and unpacked there; its studies test file is enabled by removing
-exactly the lines that skip it, and its pytest runs in a subprocess with the sdist's own
-configuration (``-n auto``, asyncio mode auto) against a URL given in ``TEST_API_BASE_URL``.
+(never into the repository) and unpacked there; its four generated Viewer test files (studies,
+users, users' invitations, ephemeral sessions) are enabled by removing exactly the lines that
+skip them, and its pytest runs them all in one subprocess with the sdist's own configuration
+(``-n auto``, asyncio mode auto) against a URL given in ``TEST_API_BASE_URL``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".venv" / "sdk-suite"
-SUITE = "tests/api_resources/viewer/test_studies.py"
+VIEWER = "tests/api_resources/viewer"
+FILES = (
+    f"{VIEWER}/test_studies.py",
+    f"{VIEWER}/test_users.py",
+    f"{VIEWER}/users/test_invitations.py",
+    f"{VIEWER}/test_ephemeral_sessions.py",
+)
+"""Every generated test file of the Viewer API in the sdist, as paths from its root."""
 SKIP_LINE = '@pytest.mark.skip(reason="Mock server tests are disabled")'
 TEST_DEF = ("def test_", "async def test_")
 DOWNLOAD_TIMEOUT = 300.0
@@ -40,21 +48,30 @@ class InnerRunFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Suite:
-    """The unpacked sdist, and its studies test file before and after enabling."""
+class GeneratedFile:
+    """One generated test file: its path from the sdist's root, before and after enabling."""
 
-    root: Path
+    path: str
     pristine: str
     enabled: str
 
+
+@dataclass(frozen=True)
+class Suite:
+    """The unpacked sdist and its generated Viewer test files, in the order of ``FILES``."""
+
+    root: Path
+    files: tuple[GeneratedFile, ...]
+
     @property
-    def test_file(self) -> Path:
-        return self.root / SUITE
+    def paths(self) -> tuple[str, ...]:
+        return tuple(generated.path for generated in self.files)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One test case of the inner run's JUnit report: ``Class::test[id]`` and how it ended."""
+    """One test case of the inner run's JUnit report: its node id
+    (``path.py::Class::test[id]``) and how it ended."""
 
     name: str
     result: str
@@ -95,7 +112,8 @@ def download(version: str, cache: Path = CACHE) -> Path:
 
 
 def prepare(version: str, cache: Path = CACHE) -> Suite:
-    """The sdist unpacked under ``cache`` with its studies test file enabled afresh."""
+    """The sdist unpacked under ``cache`` with each of ``FILES`` enabled afresh from the
+    archive's pristine copy (so an earlier run's edit is never taken for the original)."""
     archive = download(version, cache)
     root = cache / f"avara-{version}"
     with tarfile.open(archive) as tar:
@@ -108,13 +126,22 @@ def prepare(version: str, cache: Path = CACHE) -> Suite:
                 except OSError:
                     if not root.is_dir():  # else another run unpacked it meanwhile
                         raise
-        member = tar.extractfile(f"{root.name}/{SUITE}")
-        if member is None:
-            raise SdistUnavailable(f"{archive} holds no {SUITE}")
-        pristine = member.read().decode("utf-8")
+        files = tuple(_enable_file(tar, archive, root, path) for path in FILES)
+    return Suite(root, files)
+
+
+def _enable_file(tar: tarfile.TarFile, archive: Path, root: Path, path: str) -> GeneratedFile:
+    """Read ``path``'s pristine text from the archive and write it enabled under ``root``."""
+    try:
+        member = tar.extractfile(f"{root.name}/{path}")
+    except KeyError:
+        member = None
+    if member is None:
+        raise SdistUnavailable(f"{archive} holds no {path}")
+    pristine = member.read().decode("utf-8")
     enabled = enable(pristine)
-    (root / SUITE).write_text(enabled, encoding="utf-8")
-    return Suite(root, pristine, enabled)
+    (root / path).write_text(enabled, encoding="utf-8")
+    return GeneratedFile(path, pristine, enabled)
 
 
 def environment(base_url: str | None = None) -> dict[str, str]:
@@ -130,8 +157,9 @@ def environment(base_url: str | None = None) -> dict[str, str]:
 
 
 def pytest_command() -> list[str]:
-    """The inner pytest: without this project's plugin and without a cache in the sdist."""
-    return [sys.executable, "-m", "pytest", SUITE, "-p", "no:avara_mock", "-p", "no:cacheprovider"]
+    """The inner pytest of ``FILES``: without this project's plugin and without a cache in
+    the sdist."""
+    return [sys.executable, "-m", "pytest", *FILES, "-p", "no:avara_mock", "-p", "no:cacheprovider"]
 
 
 def _run(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
@@ -156,17 +184,18 @@ def _run(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float)
 
 
 def collect(suite: Suite) -> list[str]:
-    """The test ids the inner pytest collects, as ``Class::test[id]``."""
+    """The node ids the inner pytest collects, as ``path.py::Class::test[id]``."""
     command = [*pytest_command(), "--collect-only", "-q", "-n", "0"]
     output = _run(command, suite.root, environment(), COLLECT_TIMEOUT)
-    found = [line.split("::", 1)[1] for line in output.splitlines() if line.startswith(SUITE)]
+    found = [line for line in output.splitlines() if line.startswith(suite.paths)]
     if not found:
         raise InnerRunFailed(f"the inner pytest collected nothing:\n{output[-4000:]}")
     return found
 
 
 def run(suite: Suite, base_url: str, report: Path) -> tuple[list[Outcome], str]:
-    """Run the enabled suite against ``base_url``; every test case's outcome and the output."""
+    """Run the enabled files in one pytest against ``base_url``; every test case's outcome
+    and the output."""
     command = [*pytest_command(), f"--junitxml={report}"]
     output = _run(command, suite.root, environment(base_url), RUN_TIMEOUT)
     if not report.is_file():
@@ -179,6 +208,17 @@ def outcomes(report: Path) -> list[Outcome]:
     found = []
     for case in ElementTree.parse(report).getroot().iter("testcase"):
         ended = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
-        name = f"{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name', '')}"
-        found.append(Outcome(name, ended[0] if ended else "passed"))
+        found.append(Outcome(node_id(case), ended[0] if ended else "passed"))
     return found
+
+
+def node_id(case: ElementTree.Element) -> str:
+    """The pytest node id of a JUnit test case: its classname is ``dotted.module.Class``, the
+    module being the path from the sdist's root (the generated classes are never nested)."""
+    module, _, cls = case.get("classname", "").rpartition(".")
+    return f"{module.replace('.', '/')}.py::{cls}::{case.get('name', '')}"
+
+
+def file_of(name: str) -> str:
+    """The file part of a node id."""
+    return name.split("::", 1)[0]
