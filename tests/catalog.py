@@ -65,7 +65,9 @@ def edited(rule_id: str, operand: Any) -> Build:
 
     def build() -> ASGIApp:
         documents = copy.deepcopy(_contract().documents)
-        ((node, keyword),) = rule_nodes(documents, rule_id)
+        # The catalog breaks create: its request's own node first, else the shared one.
+        found = rule_nodes(documents["study-create-request"], rule_id)
+        ((node, keyword),) = found or rule_nodes(documents["common"], rule_id)
         node[keyword] = operand
         return create_app(contract=Contract(documents))
 
