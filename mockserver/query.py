@@ -1,9 +1,11 @@
 """Reading a query string into the JSON object its schema describes, so one validator checks it.
 
 Each parameter's ``x-query`` annotation says how its text reads: ``number`` as a JSON number,
-``boolean`` as ``true`` or ``false``, ``string`` as is; ``null`` names a literal text that reads
-as null. Text that does not read stays text, and the rule of the parameter's type refuses it
-with the field named; nothing here decides what is valid.
+``boolean`` as ``true`` or ``false``, ``string`` as is, ``comma`` as the list of its
+comma-separated texts (the Avara client's array format; the empty text is the empty list);
+``null`` names a literal text that reads as null. Text that does not read stays text, and the
+rule of the parameter's type refuses it with the field named; nothing here decides what is
+valid.
 """
 
 from __future__ import annotations
@@ -67,4 +69,6 @@ class QueryReader:
             return int(number) if isinstance(number, float) and number.is_integer() else number
         if how == "boolean" and text in BOOLEANS:
             return BOOLEANS[text]
+        if how == "comma":
+            return text.split(",") if text else []
         return text
