@@ -45,13 +45,9 @@ def _sent(answer: str, call: Callable[[Avara], object]) -> httpx.Request:
 
 
 def _read_query(name: str, request: httpx.Request) -> dict[str, Any]:
-    """The query as its document reads it; a 'comma' parameter splits at ','."""
+    """The query as its document reads it (a 'comma' parameter as its list)."""
     found, repeated = QueryReader(CONTRACT, name).read(list(request.url.params.multi_items()))
     assert repeated == []
-    for parameter, schema in CONTRACT.annotated(name, "x-query").items():
-        if schema["read"] == "comma" and parameter in found:
-            text = found[parameter]
-            found[parameter] = text.split(",") if text else []
     return found
 
 
