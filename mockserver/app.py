@@ -8,7 +8,7 @@ service, answer; only the page and the OpenAPI document use Starlette's Request/
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -163,31 +163,33 @@ def create_app(
     revoke_invitation = endpoint(lambda scope, body, key: invitations.revoke(body), body=True)
     new_session = endpoint(lambda scope, body, key: sessions.create(body, origin(scope)), body=True)
 
-    async def view_session(request: Request) -> Response:
-        session = sessions.viewed(request.path_params["token"])
-        if session is None:
-            reason = (
-                "This mock runs stateless: it stores nothing, so its session URLs open no "
-                "viewer. Run it without --stateless to open sessions in a browser."
-                if settings.stateless
-                else "The link is unknown or has expired: ephemeral session URLs open for a "
-                "short while only. Ask POST /v1/viewer/ephemeral-sessions for a new one."
-            )
-            return HTMLResponse(not_found_page(reason), status_code=404)
-        return HTMLResponse(session_page(session))
+    def page(
+        viewed: Callable[[str], dict[str, Any] | None],
+        render: Callable[[dict[str, Any]], str],
+        what: str,
+        again: str,
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """The HTML page a tokenized URL opens; an HTML 404 that says why when it cannot."""
 
-    async def view(request: Request) -> Response:
-        study = service.viewed(request.path_params["token"])
-        if study is None:
+        async def answer(request: Request) -> Response:
+            found = viewed(request.path_params["token"])
+            if found is not None:
+                return HTMLResponse(render(found))
             reason = (
-                "This mock runs stateless: it stores nothing, so its reroute URLs open no "
-                "study. Run it without --stateless to open studies in a browser."
+                f"This mock runs stateless: it stores nothing, so its {what} URLs open "
+                "nothing. Run it without --stateless to open them in a browser."
                 if settings.stateless
-                else "The link is unknown or has expired: reroute URLs open a study for a "
-                "short while only. Ask POST /v1/viewer/studies/reroute-url for a new one."
+                else f"The link is unknown or has expired: {what} URLs open for a short while "
+                f"only. Ask {again} for a new one."
             )
             return HTMLResponse(not_found_page(reason), status_code=404)
-        return HTMLResponse(study_page(study))
+
+        return answer
+
+    view = page(service.viewed, study_page, "reroute", "POST /v1/viewer/studies/reroute-url")
+    view_session = page(
+        sessions.viewed, session_page, "ephemeral session", "POST /v1/viewer/ephemeral-sessions"
+    )
 
     async def openapi_json(request: Request) -> Response:
         if "doc" not in openapi:

@@ -25,6 +25,11 @@ class DataFolderNotFound(FileNotFoundError):
     """Raised when neither the wheel nor the checkout holds a data folder."""
 
 
+class UnsupportedFilter(ValueError):
+    """A list filter's ``x-filter`` annotation asks for a match the mock cannot meet (the
+    schemas and the code disagree: raised when the mock is built, never while it serves)."""
+
+
 def data_folder(name: str) -> Path:
     """Find ``schemas`` or ``fixtures``: inside the installed wheel, else atop a checkout."""
     here = Path(__file__).resolve().parent

@@ -21,10 +21,10 @@ from starlette.testclient import TestClient
 from contract_tests.exchange import Probe
 from contract_tests.strategies import Limits, dicom_uids, ids, metadata, text, valid_probes
 from mockserver import Settings, create_app
-from mockserver.contract import Contract
+from mockserver.contract import Contract, UnsupportedFilter
 from mockserver.errors import InvalidRequest
 from mockserver.resources.studies import VIEW_PATH, Studies
-from mockserver.stateless.studies import StatelessStudies, UnsupportedFilter
+from mockserver.stateless.studies import StatelessStudies
 from tests.conftest import AUTH, ROOT
 
 FIXED_ID = "stu_1234567890abcdef1234567890abcdef"
@@ -504,7 +504,7 @@ def test_stateless_same_requests_same_bytes_in_another_process(contract: Contrac
     program = (
         "from mockserver.contract import Contract\n"
         "from mockserver.settings import Settings\n"
-        "from mockserver.stateless.studies import StatelessStudies, UnsupportedFilter\n"
+        "from mockserver.stateless.studies import StatelessStudies\n"
         "from tests.test_stateless import answers, fingerprint\n"
         "studies = StatelessStudies(Contract.load(), Settings(stateless=True, seed=5))\n"
         "print(fingerprint(answers(studies)))\n"

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from mockserver.contract import Contract, Rule
+from mockserver.contract import Contract, Rule, UnsupportedFilter
 from mockserver.errors import ApiError, Conflict, InvalidRequest, NotFound
 from mockserver.resources.invitation_requests import (
     LIST_QUERY,
@@ -62,10 +62,6 @@ class Invitations(Protocol):
     def reset(self) -> None:
         """As new."""
         ...
-
-
-class UnsupportedFilter(ValueError):
-    """A list filter's ``x-filter`` annotation asks for a match this module cannot apply."""
 
 
 class InvitationService:

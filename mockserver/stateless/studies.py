@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.contract import Contract
+from mockserver.contract import Contract, UnsupportedFilter
 from mockserver.resources.requests import LIST_QUERY, StudyRequests
 from mockserver.resources.shape import StudyShape
 from mockserver.resources.studies import VIEW_PATH
@@ -38,10 +38,6 @@ PAGE_STUDIES = 3
 """A list page holds this many studies, or ``limit`` if fewer."""
 CONTAINS = "contains-ignoring-case"
 DEPARTMENTS = ("radiology", "emergency", "neurology", "oncology", "orthopedics")
-
-
-class UnsupportedFilter(ValueError):
-    """A list filter's ``x-filter`` annotation asks for a match stateless mode cannot meet."""
 
 
 class StatelessStudies:

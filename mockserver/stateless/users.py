@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.contract import Contract
+from mockserver.contract import Contract, UnsupportedFilter
 from mockserver.resources.user_requests import UPDATE, USER_LIST_QUERY, UserRequests
 from mockserver.resources.users import ADMIN, CONTAINS, EQUALS, INVITE_ANSWER, OWNER
 from mockserver.settings import Settings
@@ -37,10 +37,6 @@ PAGE_USERS = 3
 """A list page holds this many users, or ``limit`` if fewer."""
 UNIQUE = "email"
 """One user per e-mail (invite.email-taken): a page filtered by it holds one user."""
-
-
-class UnsupportedFilter(ValueError):
-    """A list filter's ``x-filter`` asks for a match stateless mode cannot meet."""
 
 
 class StatelessUsers:
