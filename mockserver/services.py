@@ -13,13 +13,72 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.contract import Contract
+from mockserver.errors import NotFound
 from mockserver.resources.invitations import Invitations, InvitationService
 from mockserver.resources.sessions import Sessions, SessionService
-from mockserver.resources.studies import Studies, StudyService
+from mockserver.resources.shape import StudyShape
+from mockserver.resources.studies import Studies, StudyService, filters_of
 from mockserver.resources.users import Users, UserService
 from mockserver.settings import Settings
 from mockserver.world.clinic import Clinic
-from mockserver.world.clock import Clock, SteppingClock, SystemClock
+from mockserver.world.clock import SEEDED_EPOCH, Clock, SteppingClock, SystemClock, rfc3339
+from mockserver.world.cursors import CursorCodec
+from mockserver.world.ids import IdSource
+from mockserver.world.memory import MemoryStudyStore
+from mockserver.world.references import ReferenceFactory
+from mockserver.world.tokens import TokenBook
+
+REROUTE = "study-reroute-url-response"
+SEEDED_EPOCH_TEXT = rfc3339(SEEDED_EPOCH)
+"""When a user a seeded study names joins the clinic (the seeded clock is not read for it, so
+the studies' own timestamps stay as they were)."""
+
+
+def studies_of(
+    settings: Settings,
+    contract: Contract,
+    clock: Clock | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    clinic: Clinic | None = None,
+) -> Studies:
+    """The stateful studies service, or the stateless one: what the routes call.
+
+    ``monotonic`` is what URL tokens expire on (tests pass a fake one).
+    """
+    if settings.stateless:
+        from mockserver.stateless.studies import StatelessStudies
+
+        return StatelessStudies(contract, settings)
+    seeded = settings.seed is not None
+    lifetime = contract.documents[REROUTE]["x-stateful-rules"]["reroute.token-lifetime"]["seconds"]
+    clinic = clinic or Clinic(contract, settings.seed)
+    clock = clock or (SteppingClock() if seeded else SystemClock())
+    references = ReferenceFactory(settings.seed)
+
+    def person(user_id: str) -> dict[str, Any]:
+        """The clinic's user; one it does not know joins it, unless references are strict."""
+        found = clinic.reference(user_id)
+        if found is not None:
+            return found
+        if settings.strict_references:
+            raise NotFound(
+                f"No Viewer user has userId {user_id!r}: invite them first (POST "
+                "/v1/viewer/users), or run the mock without --strict-references."
+            )
+        return clinic.join(references.user(user_id), SEEDED_EPOCH_TEXT if seeded else clock.now())
+
+    service = StudyService(
+        contract,
+        MemoryStudyStore(tuple(filters_of(contract).values())),
+        clock,
+        IdSource(settings.seed),
+        StudyShape(contract, references, person),
+        TokenBook(lifetime, settings.seed, monotonic),
+        CursorCodec(settings.seed),
+        lenient=settings.lenient,
+    )
+    clinic.listeners.append(service.refresh_user)
+    return service
 
 
 @dataclass
@@ -55,8 +114,6 @@ def services_of(
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Services:
     """The resources for ``settings``: stateful by default, stateless on request."""
-    from mockserver.app import studies_of
-
     if settings.stateless:
         from mockserver.stateless.invitations import StatelessInvitations
         from mockserver.stateless.sessions import StatelessSessions

@@ -7,11 +7,11 @@ from typing import Any
 import orjson
 import pytest
 
-from mockserver.app import studies_of
 from mockserver.contract import Contract
 from mockserver.errors import InvalidRequest
 from mockserver.resources.requests import LIST_QUERY
 from mockserver.resources.studies import Studies
+from mockserver.services import studies_of
 from mockserver.settings import Settings
 
 CONTRACT = Contract.load()

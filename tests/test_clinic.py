@@ -7,10 +7,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
-from mockserver.app import studies_of
 from mockserver.contract import Contract
 from mockserver.errors import NotFound
 from mockserver.resources.studies import StudyService
+from mockserver.services import studies_of
 from mockserver.world.clinic import STAFF, Clinic
 from mockserver.world.references import ReferenceFactory
 from tests.conftest import AUTH

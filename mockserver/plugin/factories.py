@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from mockserver.app import studies_of
 from mockserver.contract import Contract
+from mockserver.services import studies_of
 from mockserver.settings import Settings
 from mockserver.world.clock import SteppingClock
 from mockserver.world.references import DESCRIPTIONS, ReferenceFactory
