@@ -17,17 +17,9 @@ from mockserver.world.references import ReferenceFactory
 CONTRACT = Contract.load()
 KEY = "test-key"
 FIXED_ID = "usr_1234567890abcdef1234567890abcdef"
-INVITE = {
-    "canManageStudies": True,
-    "clinicRole": "Radiologist",
-    "email": "dr.johnson@hospital.org",
-    "firstName": "Sarah",
-    "hasDashboardAccess": True,
-    "lastName": "Johnson",
-    "level": "member",
-}
-INVITE_ALL = {**INVITE, "middleName": "Marie", "phoneNumber": "5551234567", "suffix1": "MD"}
-INVITE_ALL["suffix2"] = "FACR"
+INVITE: dict[str, Any] = CONTRACT.documents["user-invite-request"]["examples"][0]
+"""The minimal invite the schema shows (the SDK's own example values)."""
+INVITE_ALL: dict[str, Any] = CONTRACT.documents["user-invite-request"]["examples"][1]
 UPDATE_ALL = {
     "canManageStudies": True,
     "clinicRole": "Radiologist",

@@ -23,15 +23,8 @@ CONTRACT = Contract.load()
 KEY = "test-key"
 SEED = 7
 UNKNOWN = "usr_" + "0" * 32
-INVITE = {
-    "canManageStudies": True,
-    "clinicRole": "Radiologist",
-    "email": "dr.johnson@hospital.org",
-    "firstName": "Sarah",
-    "hasDashboardAccess": True,
-    "lastName": "Johnson",
-    "level": "member",
-}
+INVITE: dict[str, Any] = CONTRACT.documents["user-invite-request"]["examples"][0]
+"""The minimal invite the schema shows (the SDK's own example values)."""
 EXPIRY_DAYS: int = CONTRACT.documents["user-invite-request"]["x-stateful-rules"]["invite.expiry"][
     "days"
 ]
