@@ -51,7 +51,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python bench/plugin.py
 
 fixtures: $(STAMP_TEST)
-	$(BIN)/python -m contract_tests.cases fixtures/create-requests.json
+	$(BIN)/python -m contract_tests.create.cases fixtures/create-requests.json
 
 wheel: $(STAMP_TEST)
 	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from contract_tests.exchange import Exchange
-from contract_tests.uids import FRESH_DIGITS, fresh_digits
+from contract_tests.create.uids import FRESH_DIGITS, fresh_digits
+from contract_tests.transport.exchange import Exchange
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from mockserver.cli import add_serve_options, serve, settings_from
 
 if TYPE_CHECKING:
-    from contract_tests.target import Target
+    from contract_tests.transport.target import Target
 
 COMMANDS = ("serve", "contract", "drift")
 MOCK_KEY = "avara-mock-contract"
@@ -83,7 +83,7 @@ def add_drift_options(parser: argparse.ArgumentParser) -> None:
 @contextlib.contextmanager
 def open_target(base_url: str | None, timeout: float) -> Iterator[Target]:
     """The implementation at ``base_url``, or avara-mock in-process; unreachable: exit 2."""
-    from contract_tests.target import asgi_target, http_target
+    from contract_tests.transport.target import asgi_target, http_target
 
     if base_url is None:
         from mockserver import create_app
@@ -100,7 +100,7 @@ def contract(args: argparse.Namespace) -> int:
     """Run the suite; 0 conforms, 1 a check failed, 2 unusable options or target."""
     from contract_tests.report import summary, write_junit
     from contract_tests.suite import KeyRefused, Options, Report, run_suite
-    from contract_tests.target import DEFAULT_TIMEOUT, TargetUnreachable
+    from contract_tests.transport.target import DEFAULT_TIMEOUT, TargetUnreachable
     from mockserver.contract import Contract
 
     key = args.api_key or os.environ.get("AVARA_API_KEY") or MOCK_KEY
@@ -130,8 +130,8 @@ def contract(args: argparse.Namespace) -> int:
 
 def drift(args: argparse.Namespace) -> int:
     """Compare schemas/ with the SDK; 0 they agree, 1 drift, 2 no SDK or a bad x-sdk."""
-    from contract_tests.drift import as_json, inspect_sdk, render
-    from contract_tests.sdk_models import Unusable
+    from contract_tests.sdk.drift import as_json, inspect_sdk, render
+    from contract_tests.sdk.models import Unusable
 
     try:
         report = inspect_sdk(args.sdk_module)

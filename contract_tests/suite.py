@@ -21,12 +21,12 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, NoSuchExample, Unsatisfiable
 
-from contract_tests.cases import invalid_cases, minimal, valid_cases
 from contract_tests.checks import CHECKS, Finding, RunState
-from contract_tests.exchange import CREATE_PATH, Exchange, Probe, Sent
-from contract_tests.strategies import invalid_probes, valid_probes
-from contract_tests.target import Target
-from contract_tests.uids import UidFreshener
+from contract_tests.create.cases import invalid_cases, minimal, valid_cases
+from contract_tests.create.strategies import invalid_probes, valid_probes
+from contract_tests.create.uids import UidFreshener
+from contract_tests.transport.exchange import CREATE_PATH, Exchange, Probe, Sent
+from contract_tests.transport.target import Target
 from mockserver.contract import Contract
 
 Verdict = Literal["passed", "failed", "warned", "skipped"]
@@ -139,7 +139,7 @@ class Suite:
         return self.report
 
     def boundary_probes(self) -> Iterable[Probe]:
-        """The deterministic probes: every case of ``contract_tests.cases``, and no credentials."""
+        """The deterministic probes: every case of ``create.cases``, and no credentials."""
         for case in valid_cases(self.contract):
             yield Probe("valid", case.body, case.name, case.tag)
         for case in invalid_cases(self.contract):

@@ -28,7 +28,7 @@ SHARED_MODULES = [
         "mockserver.plugin.factories",
         "mockserver.plugin.intercept",
         "mockserver.plugin.live",
-        "contract_tests.strategies",
+        "contract_tests.create.strategies",
     )
 ]
 # pytest-asyncio warns (an error under ``-W error``) when a project leaves this option unset.

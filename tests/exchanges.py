@@ -10,9 +10,9 @@ import copy
 import json
 from typing import Any
 
-from contract_tests.cases import CUSTOMER, USER, minimal
 from contract_tests.checks import CHECKS, Finding, RunState
-from contract_tests.exchange import CREATE_PATH, Answer, Exchange, Kind, Probe, Sent
+from contract_tests.create.cases import CUSTOMER, USER, minimal
+from contract_tests.transport.exchange import CREATE_PATH, Answer, Exchange, Kind, Probe, Sent
 
 REQUEST = minimal(assignedTo=USER, expressCustomerId=CUSTOMER, metadata={"site": "north"})
 STUDY: dict[str, Any] = {

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from contract_tests.cases import CUSTOMER, USER, minimal
+from contract_tests.create.cases import CUSTOMER, USER, minimal
 from mockserver import Settings, create_app
 from mockserver.contract import Contract
 from mockserver.world.clock import SteppingClock

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from contract_tests.cases import minimal
+from contract_tests.create.cases import minimal
 from mockserver import Settings, create_app
 from mockserver.contract import Contract
 from tests.conftest import AUTH, fresh_uid

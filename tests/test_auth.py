@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from contract_tests.cases import minimal
+from contract_tests.create.cases import minimal
 from mockserver import Settings, create_app
 from mockserver.errors import Unauthorized
 from mockserver.http.auth import Authenticator

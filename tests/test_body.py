@@ -9,7 +9,7 @@ import anyio
 import pytest
 from starlette.testclient import TestClient
 
-from contract_tests.cases import minimal
+from contract_tests.create.cases import minimal
 from mockserver import Settings, create_app
 from mockserver.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from mockserver.http.body import check_media_type, parse_json, read_body

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from contract_tests import checks
-from contract_tests.cases import minimal
 from contract_tests.checks import CHECKS, Finding, RunState
-from contract_tests.exchange import Answer, Kind, Probe
-from contract_tests.uids import FRESH_DIGITS, fresh_digits
+from contract_tests.create.cases import minimal
+from contract_tests.create.uids import FRESH_DIGITS, fresh_digits
+from contract_tests.transport.exchange import Answer, Kind, Probe
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 from tests.exchanges import REQUEST, STUDY, answer, created, exchange, probe, rules, run

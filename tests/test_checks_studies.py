@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from contract_tests.cases import minimal
 from contract_tests.checks import RunState
+from contract_tests.create.cases import minimal
 from mockserver.contract import Contract
 from tests.exchanges import STUDY, answer, created, exchange, probe, rules, run, study
 

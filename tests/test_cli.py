@@ -14,8 +14,8 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
-from contract_tests.cases import minimal
 from contract_tests.cli import build_parser
+from contract_tests.create.cases import minimal
 from mockserver import Settings, create_app
 from mockserver.cli import add_serve_options, main, route_lines, settings_from
 from tests.conftest import AUTH, ROOT, fresh_uid, live_server
@@ -89,7 +89,7 @@ def test_cli_avara_mock_serve_does_not_import_the_contract_suite() -> None:
         imported = {line.rsplit("|", 1)[-1].strip() for line in imports if "|" in line}
     assert first.startswith("avara-mock serving the Avara Viewer API at ")
     assert {"uvicorn", "mockserver.app", "contract_tests.cli"} <= imported
-    suite = {"hypothesis", "contract_tests.suite", "contract_tests.target", "httpx"}
+    suite = {"hypothesis", "contract_tests.suite", "contract_tests.transport.target", "httpx"}
     assert imported.isdisjoint(suite), sorted(imported & suite)
 
 

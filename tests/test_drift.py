@@ -25,8 +25,8 @@ from pydantic import BaseModel, Field, create_model
 from typing_extensions import Required
 
 from contract_tests.cli import main
-from contract_tests.drift import InvalidAnnotation, check, inspect_sdk
-from contract_tests.sdk_models import ModelNotFound, Resolver, sdk_resolver
+from contract_tests.sdk.drift import InvalidAnnotation, check, inspect_sdk
+from contract_tests.sdk.models import ModelNotFound, Resolver, sdk_resolver
 from mockserver.contract import Contract
 from tests.conftest import ROOT
 
@@ -421,7 +421,7 @@ def test_drift_cli_unknown_sdk_module_exits_2(capsys: pytest.CaptureFixture[str]
 
 
 def test_drift_cli_loads_the_sdk_only_for_drift() -> None:
-    probe = "import sys, contract_tests.cli; print(sorted({'avara', 'contract_tests.drift'} & set(sys.modules)))"  # noqa: E501
+    probe = "import sys, contract_tests.cli; print(sorted({'avara', 'contract_tests.sdk.drift'} & set(sys.modules)))"  # noqa: E501
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )

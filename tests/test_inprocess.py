@@ -7,7 +7,7 @@ import asyncio
 import orjson
 import pytest
 
-from contract_tests.cases import minimal
+from contract_tests.create.cases import minimal
 from mockserver import create_app
 from mockserver.http.inprocess import SyncRunner, call_app
 

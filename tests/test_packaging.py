@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_tests.cases import minimal
+from contract_tests.create.cases import minimal
 from tests.wheels import install_in_fresh_venv
 
 

@@ -230,7 +230,7 @@ def test_plugin_strategies_drive_property_tests_against_avara_client(
         import httpx
         from hypothesis import HealthCheck, given, settings
 
-        from contract_tests.strategies import valid_probes
+        from contract_tests.create.strategies import valid_probes
         from mockserver.contract import Contract
 
         PATH = "/v1/viewer/studies"

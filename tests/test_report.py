@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from contract_tests.checks import CHECKS, Finding
-from contract_tests.exchange import CREATE_PATH, Answer, Exchange, Probe, Sent
 from contract_tests.report import breach_text, summary, table, write_junit
 from contract_tests.suite import Breach, Counts, Report, Verdict
+from contract_tests.transport.exchange import CREATE_PATH, Answer, Exchange, Probe, Sent
 
 BASE_URL = "http://127.0.0.1:4010/"
 SEED = 987654321

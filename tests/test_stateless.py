@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from contract_tests.exchange import Probe
-from contract_tests.strategies import Limits, dicom_uids, ids, metadata, text, valid_probes
+from contract_tests.create.strategies import Limits, dicom_uids, ids, metadata, text, valid_probes
+from contract_tests.transport.exchange import Probe
 from mockserver import Settings, create_app
 from mockserver.contract import Contract, UnsupportedFilter
 from mockserver.errors import InvalidRequest

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract_tests.cases import ASTRAL, minimal, uid_of_length
-from contract_tests.strategies import (
+from contract_tests.create.cases import ASTRAL, minimal, uid_of_length
+from contract_tests.create.strategies import (
     MUTATIONS,
     REQUEST,
     Limits,

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contract_tests.cases import invalid_cases, minimal, valid_cases
 from contract_tests.checks import CHECKS, Finding
-from contract_tests.exchange import CREATE_PATH, Answer, Exchange, Probe, Sent
+from contract_tests.create.cases import invalid_cases, minimal, valid_cases
 from contract_tests.suite import (
     BATCH,
     UNAUTHENTICATED,
@@ -21,7 +20,8 @@ from contract_tests.suite import (
     Suite,
     run_suite,
 )
-from contract_tests.target import Outcome, asgi_target
+from contract_tests.transport.exchange import CREATE_PATH, Answer, Exchange, Probe, Sent
+from contract_tests.transport.target import Outcome, asgi_target
 from mockserver import Settings, create_app
 from mockserver.contract import Contract
 

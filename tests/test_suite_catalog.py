@@ -12,7 +12,7 @@ import pytest
 from contract_tests.checks import CHECKS
 from contract_tests.report import summary
 from contract_tests.suite import Options, Report, run_suite
-from contract_tests.target import asgi_target
+from contract_tests.transport.target import asgi_target
 from mockserver import create_app
 from mockserver.contract import Contract
 from tests.catalog import CATALOG, TIMEOUT, Broken

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from contract_tests.cases import minimal
-from contract_tests.exchange import CREATE_PATH, Sent
-from contract_tests.target import TargetUnreachable, asgi_target, http_target
+from contract_tests.create.cases import minimal
+from contract_tests.transport.exchange import CREATE_PATH, Sent
+from contract_tests.transport.target import TargetUnreachable, asgi_target, http_target
 from mockserver import Settings, create_app
 from tests.conftest import fresh_uid, live_server
 

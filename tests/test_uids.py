@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract_tests.cases import minimal
-from contract_tests.strategies import dicom_uids
-from contract_tests.uids import UidFreshener
+from contract_tests.create.cases import minimal
+from contract_tests.create.strategies import dicom_uids
+from contract_tests.create.uids import UidFreshener
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 

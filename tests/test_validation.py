@@ -11,7 +11,7 @@ import regress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract_tests.cases import Case, invalid_cases, minimal, valid_cases
+from contract_tests.create.cases import Case, invalid_cases, minimal, valid_cases
 from mockserver.contract import Contract, data_folder
 from mockserver.validation import DocumentValidator
 
@@ -56,7 +56,7 @@ def test_validation_refuses_invalid_fixture_for_its_rule(
 
 
 def test_validation_fixture_file_is_generated_from_schemas(contract: Contract) -> None:
-    from contract_tests.cases import render
+    from contract_tests.create.cases import render
 
     path = data_folder("fixtures") / "create-requests.json"
     assert path.read_text("utf-8") == render(contract), "run `make fixtures` and commit the result"

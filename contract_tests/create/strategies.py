@@ -17,9 +17,9 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from contract_tests.cases import UID_HEAD, uid_of_length
-from contract_tests.exchange import Probe
-from contract_tests.uids import FRESH_DIGITS
+from contract_tests.create.cases import UID_HEAD, uid_of_length
+from contract_tests.create.uids import FRESH_DIGITS
+from contract_tests.transport.exchange import Probe
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
 

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import httpx
 
-from contract_tests.exchange import Answer, Sent
+from contract_tests.transport.exchange import Answer, Sent
 from mockserver.http.inprocess import ASGIApp, SyncRunner, call_app
 
 DEFAULT_TIMEOUT = 5.0

@@ -2,7 +2,7 @@
 
 Limits are read from schemas/ (``Contract.rule_value``); this module only knows how to build
 a value of a given size. Each invalid case breaks exactly one rule and says which.
-``python -m contract_tests.cases FILE`` writes them to fixtures/ for users and tests.
+``python -m contract_tests.create.cases FILE`` writes them to fixtures/ for users and tests.
 """
 
 from __future__ import annotations
@@ -358,7 +358,8 @@ def as_fixture(contract: Contract) -> dict[str, Any]:
     """The JSON written to fixtures/create-requests.json."""
     return {
         "description": "Create requests for POST /v1/viewer/studies, generated from schemas/ by "
-        "`make fixtures` (python -m contract_tests.cases). Valid ones must be accepted; each "
+        "`make fixtures` (python -m contract_tests.create.cases). Valid ones must be accepted; "
+        "each "
         "invalid one breaks exactly one rule, named in `expect`.",
         "valid": [asdict(c) for c in valid_cases(contract)],
         "invalid": [asdict(c) for c in invalid_cases(contract)],
@@ -373,7 +374,7 @@ def render(contract: Contract) -> str:
 def main(argv: Sequence[str]) -> int:
     """Write the fixture file named on the command line."""
     if len(argv) != 1:
-        print("usage: python -m contract_tests.cases FILE", file=sys.stderr)
+        print("usage: python -m contract_tests.create.cases FILE", file=sys.stderr)
         return 2
     Path(argv[0]).write_text(render(Contract.load()), encoding="utf-8")
     return 0

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from contract_tests import schema_nodes as nodes
-from contract_tests.sdk_models import (
+from contract_tests.sdk import schema_nodes as nodes
+from contract_tests.sdk.models import (
     Resolver,
     SdkField,
     Unusable,

@@ -1,0 +1,1 @@
+"""Fuzzing create call by call: boundary cases, hypothesis strategies, fresh UIDs."""

@@ -1,0 +1,1 @@
+"""Comparing schemas/ with the official SDK's models: `avara-mock drift`."""

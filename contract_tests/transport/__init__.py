@@ -1,0 +1,1 @@
+"""Sending requests to an implementation and what came back: exchanges and targets."""
