@@ -184,12 +184,21 @@ def new_study_state(exchange: Exchange, run: RunState) -> list[Finding] | None:
     return [
         Finding(
             f"study.on-create.{name}",
-            spec["tag"],
+            _on_create_tag(spec, study),
             f"{name} of a new study is {_short(study.get(name))}, expected {_short(spec['const'])}",
         )
         for name, spec in run.contract.annotated(STUDY, "x-on-create").items()
         if study.get(name, spec["const"]) != spec["const"]
     ]
+
+
+def _on_create_tag(spec: dict[str, Any], study: dict[str, Any]) -> str:
+    """The rule's tag; ``stated-when`` names the other fields' values under which it is stated
+    (``cancelledAt`` is null by statement only on a study that is not cancelled)."""
+    when = spec.get("stated-when", {})
+    if when and all(study.get(name) == value for name, value in when.items()):
+        return "stated"
+    return str(spec["tag"])
 
 
 @check("study ids are unique across the run (x-unique)")

@@ -174,7 +174,7 @@ def test_new_study_state_absent_fields_are_not_its_business(state: RunState) -> 
 @pytest.mark.parametrize(
     ("name", "value", "tag"),
     [
-        ("cancelledAt", "2026-01-05T09:00:00Z", "stated"),
+        ("cancelledAt", "2026-01-05T09:00:00Z", "inferred"),
         ("isCancelled", True, "inferred"),
         ("studyViewerStatus", "complete", "inferred"),
     ],
@@ -183,8 +183,27 @@ def test_new_study_state_wrong_value_carries_the_x_on_create_tag(
     name: str, value: Any, tag: str, contract: Contract, state: RunState
 ) -> None:
     assert contract.annotated("study", "x-on-create")[name]["tag"] == tag
-    findings = run("new_study_state", created(study(**{name: value})), state)
-    assert rules(findings) == {(f"study.on-create.{name}", tag)}
+    findings = run("new_study_state", created(study(**{name: value, "isCancelled": True})), state)
+    assert (f"study.on-create.{name}", tag) in rules(findings)
+
+
+def test_new_study_state_cancelled_at_on_a_study_not_cancelled_breaks_a_stated_rule(
+    state: RunState,
+) -> None:
+    answered = study(cancelledAt="2026-01-05T09:00:00Z", isCancelled=False)
+    findings = run("new_study_state", created(answered), state)
+    assert rules(findings) == {("study.on-create.cancelledAt", "stated")}
+
+
+def test_new_study_state_a_new_study_answered_cancelled_breaks_nothing_stated(
+    state: RunState,
+) -> None:
+    answered = study(cancelledAt="2026-01-05T09:00:00Z", isCancelled=True)
+    findings = run("new_study_state", created(answered), state)
+    assert rules(findings) == {
+        ("study.on-create.cancelledAt", "inferred"),
+        ("study.on-create.isCancelled", "inferred"),
+    }
 
 
 # --- unique_study_ids ------------------------------------------------------------------------

@@ -45,7 +45,8 @@ class Sent:
         parts = ["curl", "-sS", "-i", "-X", self.method, base_url.rstrip("/") + self.path]
         for name, value in self.headers.items():
             parts += ["-H", f"{name}: {value}"]
-        parts += ["--data-binary", self.content.decode("utf-8", "replace")]
+        if self.content:
+            parts += ["--data-binary", self.content.decode("utf-8", "replace")]
         return " ".join(shlex.quote(part) for part in parts)
 
 
