@@ -63,13 +63,15 @@ class Options:
 
 @dataclass
 class Breach:
-    """One finding of one check on one exchange, as reported."""
+    """One finding of one check on one exchange, as reported; ``script`` is the sequence of
+    calls that led to it, ready to run (a breach of an invariant of the state machine)."""
 
     check: str
     verdict: Verdict
     finding: Finding
     exchange: Exchange
     shrunk: bool = False
+    script: str = ""
 
 
 @dataclass
