@@ -39,16 +39,24 @@ SOME = settings(
 FEW = settings(SOME, max_examples=15)
 
 
-def utf16_units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 def rests_on_reading(body: dict[str, Any]) -> bool:
-    """Our own account of the inferred readings: null as absent, code points not UTF-16 units."""
+    """Our own account of the inferred readings: null as absent, a length within its limit in
+    code points but over it in UTF-8 bytes (the unit that counts longest)."""
     if any(name in body and body[name] is None for name in NULLABLE):
         return True
     pairs = body.get("metadata") or {}
-    return any(utf16_units(k) > 100 or utf16_units(v) > 1000 for k, v in pairs.items())
+    return any(utf8_bytes(k) > 100 or utf8_bytes(v) > 1000 for k, v in pairs.items())
+
+
+def test_relies_on_inferred_a_value_of_two_byte_characters_at_the_limit() -> None:
+    assert relies_on_inferred(minimal(metadata={"k": "é" * 1000}), LIMITS)
+    assert relies_on_inferred(minimal(metadata={"é" * 100: "v"}), LIMITS)
+    assert not relies_on_inferred(minimal(metadata={"k": "é" * 500}), LIMITS)
+    assert not relies_on_inferred(minimal(metadata={"k" * 100: "v" * 1000}), LIMITS)
 
 
 def uid_violations(uid: str) -> set[str]:
@@ -78,9 +86,9 @@ def test_relies_on_inferred_on_chosen_bodies() -> None:
     assert not relies_on_inferred(minimal(metadata={"k" * 100: "v" * 1000}), LIMITS)
     assert relies_on_inferred(minimal(assignedTo=None), LIMITS)
     assert relies_on_inferred(minimal(metadata=None), LIMITS)
-    assert relies_on_inferred(minimal(metadata={ASTRAL * 51: "v"}), LIMITS)
-    assert relies_on_inferred(minimal(metadata={"k": ASTRAL * 501}), LIMITS)
-    assert not relies_on_inferred(minimal(metadata={ASTRAL * 50: ASTRAL * 500}), LIMITS)
+    assert relies_on_inferred(minimal(metadata={ASTRAL * 26: "v"}), LIMITS)
+    assert relies_on_inferred(minimal(metadata={"k": ASTRAL * 251}), LIMITS)
+    assert not relies_on_inferred(minimal(metadata={ASTRAL * 25: ASTRAL * 250}), LIMITS)
 
 
 @settings(SOME, max_examples=80)

@@ -104,6 +104,11 @@ def valid_cases(contract: Contract) -> list[Case]:
         Case("metadata-value-at-max-length", minimal(metadata={"k": "v" * limit["value"]})),
         Case("metadata-key-one-character", minimal(metadata={"k": ""})),
         Case(
+            "metadata-two-byte-value-at-max-length",
+            minimal(metadata={"k": "é" * limit["value"]}),
+            tag="inferred",
+        ),
+        Case(
             "metadata-astral-at-max-length",
             minimal(metadata={ASTRAL * limit["key"]: ASTRAL * limit["value"]}),
             tag="inferred",

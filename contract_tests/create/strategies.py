@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from contract_tests.create.cases import UID_HEAD, uid_of_length
 from contract_tests.create.uids import FRESH_DIGITS
+from contract_tests.lengths import longest, units
 from contract_tests.transport.exchange import Probe
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
@@ -46,6 +47,7 @@ class Limits:
         self.nullable = tuple(contract.annotated(REQUEST, "x-null-as-absent"))
         self.fields = contract.request_fields
         self.required = tuple(contract.resolved(REQUEST)["required"])
+        self.units = units(contract)
 
 
 def text(min_size: int = 0, max_size: int | None = None) -> st.SearchStrategy[str]:
@@ -140,17 +142,15 @@ def minimal_bodies(limits: Limits) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def relies_on_inferred(body: dict[str, Any], limits: Limits) -> bool:
-    """Whether accepting this body rests on our reading: null as absent, or code-point counting."""
+    """Whether accepting this body rests on our reading: null as absent, or a length that is
+    within its limit only when counted in code points (not in UTF-16 units or UTF-8 bytes)."""
     if any(body.get(name, "") is None for name in limits.nullable):
         return True
     pairs = body.get("metadata") or {}
     return any(
-        _utf16(key) > limits.key or _utf16(value) > limits.value for key, value in pairs.items()
+        longest(key, limits.units) > limits.key or longest(value, limits.units) > limits.value
+        for key, value in pairs.items()
     )
-
-
-def _utf16(value: str) -> int:
-    return len(value.encode("utf-16-le")) // 2
 
 
 def valid_probes(contract: Contract) -> st.SearchStrategy[Probe]:
