@@ -113,6 +113,11 @@ def test_stateless_users_list_of_admins_gives_them_dashboard_access() -> None:
         assert all(u["level"] == "admin" and u["hasDashboardAccess"] for u in page["users"])
 
 
+def test_stateless_users_list_by_a_text_no_user_can_have_is_empty() -> None:
+    page = conforms("user-list-page", stateless().list([("email", "not an address")]))
+    assert page == {"users": [], "cursor": None, "hasMore": False}
+
+
 def test_stateless_users_list_items_are_the_retrieved_users() -> None:
     users = stateless()
     page = conforms("user-list-page", users.list([("limit", "2")]))

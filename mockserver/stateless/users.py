@@ -49,6 +49,7 @@ class StatelessUsers:
         self._roles: tuple[str, ...] = tuple(contract.rule_value("user", "clinicRole.enum"))
         self._levels: tuple[str, ...] = tuple(contract.rule_value("user", "userLevel.enum"))
         self._sources: tuple[str, ...] = tuple(contract.rule_value("user", "invitedSource.enum"))
+        self._valid_user = contract.validator("user")
         self._answer_fields = tuple(contract.documents[INVITE_ANSWER]["properties"])
         self._echo = contract.annotated(INVITE_ANSWER, "x-echo")
         self._on_create = contract.annotated(INVITE_ANSWER, "x-on-create")
@@ -94,6 +95,9 @@ class StatelessUsers:
                 user_id = "usr_" + Draws(self._seed, "list", text, str(index)).hex(32)
             user = self._user(user_id)
             self._satisfy(user, found)
+            if not self._valid_user.is_valid(user):
+                # A filter no user can meet (an email= that is no e-mail address): no match.
+                break
             users.append(user)
         users.sort(key=lambda u: tuple(u[f] for f in self._order), reverse=self._newest_first)
         return orjson.dumps({"users": users, "cursor": None, "hasMore": False})
