@@ -196,9 +196,10 @@ class _References:
         return node
 
     def components(self) -> dict[str, Any]:
-        """Each document's ``$defs`` and each document that describes a value."""
+        """Each document's ``$defs`` and each document that describes a value; the control
+        plane's documents (``mock-*``) are not the Viewer API's and stay out."""
         schemas: dict[str, Any] = {}
-        for doc in self.contract.documents.values():
+        for doc in self.contract.viewer_documents.values():
             named = dict(doc.get("$defs", {}))
             if doc.get("type") or doc.get("properties"):
                 named[doc["title"]] = {
