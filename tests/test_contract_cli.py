@@ -161,3 +161,31 @@ def test_contract_cli_junit_xml_in_a_missing_directory(
     code = contract("--max-examples", "0", "--junit-xml", str(junit))
     assert code == 0
     assert junit.exists()
+
+
+def test_contract_cli_stateless_option_reaches_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract_tests import cli, suite
+
+    seen: list[Any] = []
+
+    def fake_run(target: Any, contract: Any, options: suite.Options) -> suite.Report:
+        seen.append((options.stateless, target))
+        return suite.Report(target.base_url, 0, "warn", {})
+
+    monkeypatch.setattr(suite, "run_suite", fake_run)
+    assert cli.main(["contract", "--stateless", "--max-examples", "0"]) == 0
+    assert cli.main(["contract", "--max-examples", "0"]) == 0
+    assert [stateless for stateless, _ in seen] == [True, False]
+
+
+def test_contract_conformance_reads_stateless_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from contract_tests.conformance import options_from_environment
+
+    monkeypatch.setenv("AVARA_CONTRACT_STATELESS", "1")
+    assert options_from_environment()[1].stateless is True
+    monkeypatch.setenv("AVARA_CONTRACT_STATELESS", "0")
+    assert options_from_environment()[1].stateless is False
+    monkeypatch.delenv("AVARA_CONTRACT_STATELESS")
+    assert options_from_environment()[1].stateless is False
