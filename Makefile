@@ -62,4 +62,4 @@ clean:
 # `avara-mock contract` against every defect of tests/catalog_stateful.py served live (`make
 # test` serves one defect per invariant).
 catalog-live: $(STAMP_TEST)
-	AVARA_CATALOG_LIVE_ALL=1 $(BIN)/python -m pytest tests/test_suite_stateful_catalog.py -k cli
+	AVARA_CATALOG_LIVE_ALL=1 $(BIN)/python -m pytest tests/test_suite_stateful_catalog.py -k test_cli
