@@ -49,6 +49,7 @@ sdk-suite: $(STAMP_TEST)
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plugin.py
+	$(BIN)/python bench/contract.py
 
 fixtures: $(STAMP_TEST)
 	$(BIN)/python -m contract_tests.create.cases fixtures/create-requests.json

@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default(name: str, fallback: str) -> str:
+    """A budget's default: the ``AVARA_CONTRACT_<NAME>`` variable that also configures
+    ``contract_tests.conformance``, else ``fallback`` (argparse converts and checks it)."""
+    return os.environ.get(f"AVARA_CONTRACT_{name}", fallback)
+
+
 def add_contract_options(parser: argparse.ArgumentParser) -> None:
     """Options of ``contract``."""
     parser.add_argument(
@@ -53,17 +59,23 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
         "--api-key", help=f"bearer key to send (default: $AVARA_API_KEY, else {MOCK_KEY!r})"
     )
     parser.add_argument(
-        "--max-examples", type=int, default=500, help="requests hypothesis draws (default 500)"
+        "--max-examples",
+        type=int,
+        default=_default("MAX_EXAMPLES", "500"),
+        help="requests hypothesis draws (default 500, or $AVARA_CONTRACT_MAX_EXAMPLES)",
     )
     parser.add_argument(
         "--sequences",
         type=int,
-        default=25,
+        default=_default("SEQUENCES", "25"),
         help="sequences of calls the state machine runs against a model of the world "
-        "(default 25; 0: none)",
+        "(default 25, or $AVARA_CONTRACT_SEQUENCES; 0: none)",
     )
     parser.add_argument(
-        "--steps", type=int, default=30, help="calls a sequence makes at most (default 30)"
+        "--steps",
+        type=int,
+        default=_default("STEPS", "30"),
+        help="calls a sequence makes at most (default 30, or $AVARA_CONTRACT_STEPS)",
     )
     parser.add_argument("--seed", type=int, help="draw the same requests as an earlier run")
     parser.add_argument(

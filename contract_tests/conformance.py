@@ -20,7 +20,7 @@ import pytest
 from contract_tests.checks import CHECKS
 from contract_tests.cli import MOCK_KEY, open_target
 from contract_tests.report import breach_text
-from contract_tests.stateful.invariants import INVARIANTS
+from contract_tests.stateful.parts import INVARIANTS
 from contract_tests.suite import Options, Report, run_suite
 from contract_tests.transport.target import DEFAULT_TIMEOUT
 from mockserver.contract import Contract

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.checks import CHECKS
-from contract_tests.stateful.invariants import INVARIANTS
+from contract_tests.stateful.parts import INVARIANTS
 from mockserver.contract import Contract
 from mockserver.plugin.factories import UpdateFactory
 from tests.conftest import live_server
@@ -201,7 +201,8 @@ def test_plugin_contract_suite_runs_downstream_against_a_live_mock(
 ) -> None:
     expected = len(CHECKS) + len(INVARIANTS)
     monkeypatch.setenv("AVARA_CONTRACT_MAX_EXAMPLES", "30")
-    monkeypatch.setenv("AVARA_CONTRACT_SEQUENCES", "8")
+    monkeypatch.setenv("AVARA_CONTRACT_SEQUENCES", "3")
+    monkeypatch.setenv("AVARA_CONTRACT_STEPS", "12")
     with live_server() as url:
         monkeypatch.setenv("AVARA_BASE_URL", url)
         result = pytester.runpytest_subprocess(

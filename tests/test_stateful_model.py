@@ -7,14 +7,10 @@ from typing import Any
 
 import pytest
 
-from contract_tests.stateful.studies.model import (
-    Expect,
-    StudiesModel,
-    StudyRules,
-    instant,
-    same,
-    same_study,
-)
+from contract_tests.stateful.studies.expects import Expect
+from contract_tests.stateful.studies.model import StudiesModel
+from contract_tests.stateful.studies.rules import StudyRules
+from contract_tests.stateful.studies.values import instant, same, same_study
 from mockserver.contract import Contract
 
 TOKEN = "ct-0123456789ab"

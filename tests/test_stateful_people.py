@@ -13,8 +13,8 @@ from typing import Any, Literal
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contract_tests.stateful.invariants import INVARIANTS
 from contract_tests.stateful.machine import MachineOptions, run_machine
+from contract_tests.stateful.parts import INVARIANTS
 from contract_tests.stateful.people.part import PeoplePart
 from contract_tests.stateful.people.steps import OWNERS
 from contract_tests.suite import Report

@@ -14,7 +14,7 @@ from contract_tests.stateful.people.entities import Later, Mismatch
 from contract_tests.stateful.people.lists import Listing, Verdict, Walk, combined
 from contract_tests.stateful.people.model import PeopleModel
 from contract_tests.stateful.people.state import INVITE
-from contract_tests.stateful.studies.model import instant
+from contract_tests.stateful.studies.values import instant
 from mockserver.contract import Contract
 
 CONTRACT = Contract.load()
@@ -484,9 +484,9 @@ def test_people_lists_walk_judges_limit_has_more_cursor_repeats_and_skips() -> N
 def test_people_model_names_only_rules_that_schemas_hold() -> None:
     """Every rule id the people modules name is in some x-stateful-rules (a typo fails here,
     not in the middle of a run)."""
-    folder = Path(__file__).parent.parent / "contract_tests" / "stateful"
+    folder = Path(__file__).parent.parent / "contract_tests" / "stateful" / "people"
     named: set[str] = set()
-    for path in folder.glob("people*.py"):
+    for path in folder.glob("*.py"):
         named |= set(re.findall(r'rule\(\s*"([A-Za-z]+\.[a-z-]+)"', path.read_text()))
     held = {
         rule_id

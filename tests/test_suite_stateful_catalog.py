@@ -22,8 +22,8 @@ import pytest
 
 from contract_tests.cli import main
 from contract_tests.report import summary
-from contract_tests.stateful.invariants import INVARIANTS
 from contract_tests.stateful.machine import MachineBase, MachineOptions, run_machine
+from contract_tests.stateful.parts import INVARIANTS
 from contract_tests.stateful.people.part import PeoplePart
 from contract_tests.stateful.studies.part import StudiesPart
 from contract_tests.suite import Report

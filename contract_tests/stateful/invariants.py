@@ -28,7 +28,8 @@ from contract_tests.stateful.observations import (
     UidTakenSeen,
     WalkSeen,
 )
-from contract_tests.stateful.studies.model import Expect, Group, same, same_study, short
+from contract_tests.stateful.studies.expects import Expect, Group
+from contract_tests.stateful.studies.values import same, same_study, short
 from mockserver.contract import Contract, Rule
 
 RULE_TABLES = ("x-stateful-rules", "x-exchange-rules", "x-query-rules")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from contract_tests.stateful.studies.model import Expect
+from contract_tests.stateful.studies.expects import Expect
 from contract_tests.transport.exchange import Exchange
 
 

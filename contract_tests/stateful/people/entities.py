@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contract_tests.stateful.studies.model import instant, short
+from contract_tests.stateful.studies.values import instant, short
 from mockserver.contract import Rule
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from contract_tests.stateful.people.entities import Mismatch
 from contract_tests.stateful.people.state import CLOCK_MARGIN, INVITATION_LIST, USER_LIST
-from contract_tests.stateful.studies.model import instant
+from contract_tests.stateful.studies.values import instant
 from mockserver.contract import Contract, Rule
 
 Kind = Literal["users", "invitations"]

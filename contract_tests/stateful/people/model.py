@@ -29,7 +29,7 @@ from contract_tests.stateful.people.state import (
     USER,
     USER_UPDATE,
 )
-from contract_tests.stateful.studies.model import instant
+from contract_tests.stateful.studies.values import instant
 from mockserver.contract import Rule
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contract_tests.stateful.people.entities import Entity, Expectation
-from contract_tests.stateful.studies.model import instant
+from contract_tests.stateful.studies.values import instant
 from mockserver.contract import Contract, Rule
 
 USER = "user"

@@ -29,7 +29,7 @@ from contract_tests.stateful.people.steps import (
     items,
     ok,
 )
-from contract_tests.stateful.studies.model import instant
+from contract_tests.stateful.studies.values import instant
 from contract_tests.transport.call import Call
 
 LIST_PAGES = 3
