@@ -36,9 +36,10 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict -p bench
 
-# `test` collects tests/test_sdk_suite.py with the rest, so it runs the SDK's suite too.
+# `test` collects tests/test_sdk_suite.py with the rest, so it runs the SDK's suite too. Two
+# pytest-xdist workers, one a core: each worker starts its own session-wide live server.
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The pinned SDK's own four generated Viewer test files (studies, users, users' invitations,
 # ephemeral sessions; its sdist, cached in .venv/sdk-suite/), enabled and run in one pytest
