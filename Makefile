@@ -7,7 +7,7 @@ PORT ?= 4010
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: serve test sdk-suite lint format typecheck bench fixtures wheel clean
+.PHONY: serve test sdk-suite catalog-live lint format typecheck bench fixtures wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,10 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict -p bench
 
-# `test` collects tests/test_sdk_suite.py with the rest, so it runs the SDK's suite too.
+# `test` collects tests/test_sdk_suite.py with the rest, so it runs the SDK's suite too. Two
+# pytest-xdist workers, one a core: each worker starts its own session-wide live server.
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The pinned SDK's own four generated Viewer test files (studies, users, users' invitations,
 # ephemeral sessions; its sdist, cached in .venv/sdk-suite/), enabled and run in one pytest
@@ -49,6 +50,7 @@ sdk-suite: $(STAMP_TEST)
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plugin.py
+	$(BIN)/python bench/contract.py
 
 fixtures: $(STAMP_TEST)
 	$(BIN)/python -m contract_tests.create.cases fixtures/create-requests.json
@@ -58,3 +60,8 @@ wheel: $(STAMP_TEST)
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache
+
+# `avara-mock contract` against every defect of tests/catalog_stateful.py served live (`make
+# test` serves one defect per invariant).
+catalog-live: $(STAMP_TEST)
+	AVARA_CATALOG_LIVE_ALL=1 $(BIN)/python -m pytest tests/test_suite_stateful_catalog.py -k test_cli

@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default(name: str, fallback: str) -> str:
+    """A budget's default: the ``AVARA_CONTRACT_<NAME>`` variable that also configures
+    ``contract_tests.conformance``, else ``fallback`` (argparse converts and checks it)."""
+    return os.environ.get(f"AVARA_CONTRACT_{name}", fallback)
+
+
 def add_contract_options(parser: argparse.ArgumentParser) -> None:
     """Options of ``contract``."""
     parser.add_argument(
@@ -53,7 +59,23 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
         "--api-key", help=f"bearer key to send (default: $AVARA_API_KEY, else {MOCK_KEY!r})"
     )
     parser.add_argument(
-        "--max-examples", type=int, default=500, help="requests hypothesis draws (default 500)"
+        "--max-examples",
+        type=int,
+        default=_default("MAX_EXAMPLES", "500"),
+        help="requests hypothesis draws (default 500, or $AVARA_CONTRACT_MAX_EXAMPLES)",
+    )
+    parser.add_argument(
+        "--sequences",
+        type=int,
+        default=_default("SEQUENCES", "25"),
+        help="sequences of calls the state machine runs against a model of the world "
+        "(default 25, or $AVARA_CONTRACT_SEQUENCES; 0: none)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=_default("STEPS", "30"),
+        help="calls a sequence makes at most (default 30, or $AVARA_CONTRACT_STEPS)",
     )
     parser.add_argument("--seed", type=int, help="draw the same requests as an earlier run")
     parser.add_argument(
@@ -66,6 +88,12 @@ def add_contract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="seconds to wait for an answer")
     parser.add_argument(
         "--no-shrink", dest="shrink", action="store_false", help="report failures unshrunk"
+    )
+    parser.add_argument(
+        "--stateless",
+        action="store_true",
+        help="the target keeps no state (a Prism-style mock): per-request checks only, none "
+        "that needs state",
     )
 
 
@@ -81,14 +109,17 @@ def add_drift_options(parser: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def open_target(base_url: str | None, timeout: float) -> Iterator[Target]:
-    """The implementation at ``base_url``, or avara-mock in-process; unreachable: exit 2."""
+def open_target(
+    base_url: str | None, timeout: float, *, stateless: bool = False
+) -> Iterator[Target]:
+    """The implementation at ``base_url``, or avara-mock in-process (``stateless``: as
+    ``serve --stateless`` runs it); unreachable: exit 2."""
     from contract_tests.transport.target import asgi_target, http_target
 
     if base_url is None:
-        from mockserver import create_app
+        from mockserver import Settings, create_app
 
-        with asgi_target(create_app(), timeout) as target:
+        with asgi_target(create_app(Settings(stateless=stateless)), timeout) as target:
             yield target
         return
     with http_target(base_url, timeout) as http:
@@ -105,8 +136,12 @@ def contract(args: argparse.Namespace) -> int:
 
     key = args.api_key or os.environ.get("AVARA_API_KEY") or MOCK_KEY
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-    if args.max_examples < 0 or timeout <= 0:
-        print("avara-mock contract: --max-examples >= 0 and --timeout > 0", file=sys.stderr)
+    if min(args.max_examples, args.sequences) < 0 or args.steps < 1 or timeout <= 0:
+        print(
+            "avara-mock contract: --max-examples >= 0, --sequences >= 0, --steps >= 1 and "
+            "--timeout > 0",
+            file=sys.stderr,
+        )
         return 2
     options = Options(
         max_examples=args.max_examples,
@@ -115,9 +150,12 @@ def contract(args: argparse.Namespace) -> int:
         api_key=key,
         shrink=args.shrink,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
+        stateless=args.stateless,
+        sequences=args.sequences,
+        steps=args.steps,
     )
     try:
-        with open_target(args.base_url, timeout) as target:
+        with open_target(args.base_url, timeout, stateless=args.stateless) as target:
             report: Report = run_suite(target, Contract.load(), options)
     except (TargetUnreachable, KeyRefused) as exc:
         print(f"avara-mock contract: {exc}", file=sys.stderr)
@@ -156,3 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "drift":
         return drift(args)
     return serve(settings_from(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,7 +4,8 @@
 
 Without ``AVARA_BASE_URL`` the suite runs against avara-mock in-process. ``AVARA_API_KEY``,
 ``AVARA_CONTRACT_SEED``, ``AVARA_CONTRACT_MAX_EXAMPLES`` and ``AVARA_CONTRACT_INFERRED``
-(``warn`` or ``fail``) set the key, the seed, the examples and what an inferred breach is.
+(``warn`` or ``fail``) set the key, the seed, the examples and what an inferred breach is;
+``AVARA_CONTRACT_STATELESS=1`` says the target keeps no state (``--stateless``).
 Breaches of inferred rules are reported as ``ContractWarning`` warnings.
 """
 
@@ -19,6 +20,7 @@ import pytest
 from contract_tests.checks import CHECKS
 from contract_tests.cli import MOCK_KEY, open_target
 from contract_tests.report import breach_text
+from contract_tests.stateful.parts import INVARIANTS
 from contract_tests.suite import Options, Report, run_suite
 from contract_tests.transport.target import DEFAULT_TIMEOUT
 from mockserver.contract import Contract
@@ -39,6 +41,9 @@ def options_from_environment() -> tuple[str | None, Options]:
         seed=int(seed) if seed else None,
         inferred="fail" if inferred == "fail" else "warn",
         api_key=os.environ.get("AVARA_API_KEY") or MOCK_KEY,
+        stateless=os.environ.get("AVARA_CONTRACT_STATELESS", "") not in ("", "0"),
+        sequences=int(os.environ.get("AVARA_CONTRACT_SEQUENCES", "25")),
+        steps=int(os.environ.get("AVARA_CONTRACT_STEPS", "30")),
     )
 
 
@@ -46,13 +51,14 @@ def options_from_environment() -> tuple[str | None, Options]:
 def contract_report() -> Iterator[Report]:
     """One run of the suite, shared by the tests of this module."""
     base_url, options = options_from_environment()
-    with open_target(base_url, DEFAULT_TIMEOUT) as target:
+    with open_target(base_url, DEFAULT_TIMEOUT, stateless=options.stateless) as target:
         yield run_suite(target, Contract.load(), options)
 
 
-@pytest.mark.parametrize("check", list(CHECKS))
+@pytest.mark.parametrize("check", [*CHECKS, *INVARIANTS])
 def test_contract(contract_report: Report, check: str) -> None:
-    """Fails with every failed breach of the check; warns with every inferred one."""
+    """Fails with every failed breach of the check (or invariant of the state machine);
+    warns with every inferred one."""
     breaches = [b for b in contract_report.breaches if b.check == check]
     for breach in breaches:
         if breach.verdict == "warned":

@@ -12,7 +12,7 @@ from contract_tests.suite import Breach, Report
 
 def table(report: Report) -> str:
     """One line a check: passed, failed, warned, not applicable."""
-    width = max(len(name) for name in CHECKS)
+    width = max(len(name) for name in [*CHECKS, *report.counts])
     lines = [f"{'check':<{width}}  {'passed':>6} {'failed':>6} {'warned':>6} {'n/a':>6}"]
     for name, counts in report.counts.items():
         lines.append(
@@ -32,17 +32,19 @@ def breach_text(breach: Breach, report: Report) -> str:
         else exchange.error
     )
     shrunk = " (shrunk)" if breach.shrunk else ""
-    return "\n".join(
-        [
-            f"{breach.verdict.upper()} {breach.check}: rule {breach.finding.rule} "
-            f"[{breach.finding.tag}]",
-            f"  {breach.finding.message}",
-            f"  probe: {exchange.probe.kind} {exchange.probe.name}{shrunk}",
-            f"  request: {exchange.sent.curl(report.base_url)}",
-            f"  answer: {got}",
-            f"  reproduce: avara-mock contract --base-url {report.base_url} --seed {report.seed}",
-        ]
-    )
+    lines = [
+        f"{breach.verdict.upper()} {breach.check}: rule {breach.finding.rule} "
+        f"[{breach.finding.tag}]",
+        f"  {breach.finding.message}",
+        f"  probe: {exchange.probe.kind} {exchange.probe.name}{shrunk}",
+        f"  request: {exchange.sent.curl(report.base_url)}",
+        f"  answer: {got}",
+        f"  reproduce: avara-mock contract --base-url {report.base_url} --seed {report.seed}",
+    ]
+    if breach.script:
+        lines.append("  the calls that led to it:")
+        lines.extend("    " + line for line in breach.script.splitlines())
+    return "\n".join(lines)
 
 
 def summary(report: Report) -> str:

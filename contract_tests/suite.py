@@ -1,10 +1,13 @@
-"""Running the contract suite against a target: boundary cases first, then hypothesis.
+"""Running the contract suite against a target: create's boundary cases, then hypothesis;
+then every other operation (``operations.phase``): examples, each case once, hypothesis.
 
 Every exchange is judged by every registered check. A failing generated probe is then shrunk
 (``hypothesis.find``) to the smallest request that still fails the same check, so a report
 shows a request a person can read. The same seed draws the same requests, except for the
 digits of their Study Instance UIDs, drawn afresh each run (a server refuses a UID it stores
-already) in every request but those that test a UID rule.
+already) in every request but those that test a UID rule, and the ids the phase of the other
+operations makes first. ``Options.stateless`` is for a target that keeps no state (a
+Prism-style mock): no set-up, and no check that needs state.
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ from contract_tests.checks import CHECKS, Finding, RunState
 from contract_tests.create.cases import invalid_cases, minimal, valid_cases
 from contract_tests.create.strategies import invalid_probes, valid_probes
 from contract_tests.create.uids import UidFreshener
-from contract_tests.transport.exchange import CREATE_PATH, Exchange, Probe, Sent
+from contract_tests.operations.phase import OperationPhase
+from contract_tests.transport.exchange import CREATE, CREATE_PATH, Exchange, Probe, Sent
 from contract_tests.transport.target import Target
 from mockserver.contract import Contract
 
 Verdict = Literal["passed", "failed", "warned", "skipped"]
 BATCH = 8
+SHRINKING = (Phase.generate, Phase.shrink)
+"""What ``find`` does: no explain phase (it replays the failure hundreds of times)."""
 UNAUTHENTICATED = (None, "Basic YXZhcmE6bW9jaw==", "Bearer")
 
 
@@ -51,7 +57,8 @@ class KeyRefused(PermissionError):
 
 @dataclass
 class Options:
-    """How to run: examples drawn by hypothesis, seed, and what an inferred breach is."""
+    """How to run: examples hypothesis draws (for create, and as many for the other
+    operations), seed, what an inferred breach is, and whether the target keeps state."""
 
     max_examples: int = 100
     seed: int | None = None
@@ -59,6 +66,14 @@ class Options:
     api_key: str = "avara-mock-contract"
     shrink: bool = True
     progress: Callable[[str], None] = lambda line: None
+    stateless: bool = False
+    operations: tuple[str, ...] | None = None
+    """The operations besides create to probe (None: every one; empty: create alone)."""
+    sequences: int = 0
+    """Sequences of calls the state machine runs (0: none, the default of this API; the
+    command and the pytest module run 25; a stateless run runs none)."""
+    steps: int = 30
+    """Calls a sequence of the state machine makes at most."""
 
 
 @dataclass
@@ -110,16 +125,18 @@ class Suite:
         self.contract = contract
         self.options = options
         self.seed = options.seed if options.seed is not None else random.randrange(2**32)
-        self._state = RunState.of(contract)
+        self._state = RunState.of(contract, stateless=options.stateless)
         self._uids = UidFreshener()
         self._key = options.api_key
         self.report = Report(
             target.base_url, self.seed, options.inferred, {name: Counts() for name in CHECKS}
         )
-        self._first: dict[tuple[str, str], Breach] = {}
+        self._first: dict[tuple[str, str, str], Breach] = {}
+        self.phase: OperationPhase | None = None
 
     def run(self) -> Report:
-        """Boundary cases, unauthenticated requests, generated requests, then shrinking."""
+        """Create's boundary cases, unauthenticated requests and generated requests; the
+        phase of the other operations; then shrinking."""
         started = time.perf_counter()
         explicit = list(self.boundary_probes())
         self.options.progress(f"boundary cases: {len(explicit)} requests")
@@ -135,6 +152,7 @@ class Suite:
                 "pass the right one with --api-key or AVARA_API_KEY"
             )
         self._explore()
+        self.operations()
         if self.options.shrink:
             self._shrink()
         self.report.seconds = time.perf_counter() - started
@@ -152,8 +170,31 @@ class Suite:
             name = f"authorization {header!r}" if header else "no authorization"
             yield Probe("unauthenticated", minimal(), name, authorization=header)
 
+    def operations(self) -> None:
+        """Every other operation: set up (a stateful target), examples, cases, hypothesis."""
+        if self.options.operations == ():
+            return
+        started = time.perf_counter()
+        self.phase = OperationPhase.for_target(
+            self.contract,
+            self.execute,
+            self._tally,
+            stateless=self.options.stateless,
+        )
+        self.phase.run(
+            self.options.max_examples, self.seed, self.options.progress, self.options.operations
+        )
+        seconds = time.perf_counter() - started
+        self.options.progress(f"other operations: {seconds:.1f} s")
+
     def execute(self, probe: Probe) -> Exchange:
         """Send one probe; its answer or why there was none."""
+        if probe.call is not None:
+            key = probe.authorization if probe.kind == "unauthenticated" else f"Bearer {self._key}"
+            sent = probe.call.sent(key)
+            answer, error = self.target.send(sent)
+            self.report.requests += 1
+            return Exchange(probe, sent, answer, error)
         body = probe.body
         if isinstance(body, dict) and probe.rule.split(".")[0] != "studyInstanceUid":
             uid = body.get("studyInstanceUid")
@@ -196,7 +237,7 @@ class Suite:
             else:
                 counts.warned += 1
             for finding, verdict in zip(findings, verdicts, strict=True):
-                key = (name, finding.rule)
+                key = (name, finding.rule, exchange.probe.operation)
                 if key not in self._first:
                     breach = Breach(name, verdict, finding, exchange)
                     self._first[key] = breach
@@ -233,11 +274,14 @@ class Suite:
             probe = breach.exchange.probe
             if probe.name != "generated" or breach.verdict != "failed":
                 continue
-            strategy = (
-                invalid_probes(self.contract, [probe.rule])
-                if probe.kind == "invalid"
-                else valid_probes(self.contract)
-            )
+            if probe.operation != CREATE:
+                if self.phase is None:
+                    continue
+                strategy = self.phase.shrinking(probe)
+            elif probe.kind == "invalid":
+                strategy = invalid_probes(self.contract, [probe.rule])
+            else:
+                strategy = valid_probes(self.contract)
 
             def still_fails(candidate: Probe, breach: Breach = breach) -> bool:
                 exchange = self.execute(candidate)
@@ -248,7 +292,9 @@ class Suite:
                 smallest = find(
                     strategy,
                     still_fails,
-                    settings=_settings(max_examples=max(self.options.max_examples, 50)),
+                    settings=_settings(
+                        max_examples=max(self.options.max_examples, 50), phases=SHRINKING
+                    ),
                     random=random.Random(self.seed),
                 )
             except (NoSuchExample, Unsatisfiable, Flaky):
@@ -262,5 +308,46 @@ class Suite:
 
 
 def run_suite(target: Target, contract: Contract, options: Options) -> Report:
-    """Run the whole suite once."""
-    return Suite(target, contract, options).run()
+    """Run the whole suite once: every operation call by call, then (unless the target is
+    stateless) the state machine's sequences, in one report."""
+    report = Suite(target, contract, options).run()
+    if options.stateless or options.sequences <= 0:
+        return report
+    # Imported here: the machine reports through this module's Report.
+    from contract_tests.stateful.machine import MachineOptions, run_machine
+
+    machine = run_machine(
+        target,
+        contract,
+        MachineOptions(
+            seed=report.seed,
+            sequences=options.sequences,
+            steps=options.steps,
+            inferred=options.inferred,
+            api_key=options.api_key,
+            shrink=options.shrink,
+            progress=options.progress,
+        ),
+    )
+    return merged(report, machine)
+
+
+def merged(first: Report, second: Report) -> Report:
+    """One report of two runs against the same target: counts added, breaches of both."""
+    counts = {name: Counts() for name in [*first.counts, *second.counts]}
+    for part in (first, second):
+        for name, count in part.counts.items():
+            total = counts[name]
+            total.passed += count.passed
+            total.failed += count.failed
+            total.warned += count.warned
+            total.skipped += count.skipped
+    return Report(
+        first.base_url,
+        first.seed,
+        first.inferred,
+        counts,
+        [*first.breaches, *second.breaches],
+        first.requests + second.requests,
+        first.seconds + second.seconds,
+    )

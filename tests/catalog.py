@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
@@ -60,13 +61,13 @@ def rule_nodes(node: Any, rule_id: str) -> list[tuple[dict[str, Any], str]]:
     return found
 
 
-def edited(rule_id: str, operand: Any) -> Build:
+def edited(rule_id: str, operand: Any, document: str = "study-create-request") -> Build:
     """The mock whose contract gives the keyword of ``rule_id`` this ``operand`` instead."""
 
     def build() -> ASGIApp:
         documents = copy.deepcopy(_contract().documents)
-        # The catalog breaks create: its request's own node first, else the shared one.
-        found = rule_nodes(documents["study-create-request"], rule_id)
+        # The document's own node first (create's request by default), else the shared one.
+        found = rule_nodes(documents[document], rule_id)
         ((node, keyword),) = found or rule_nodes(documents["common"], rule_id)
         node[keyword] = operand
         return create_app(contract=Contract(documents))
@@ -77,19 +78,38 @@ def edited(rule_id: str, operand: Any) -> Build:
 # --- (b) the mock with the JSON body of its answers rewritten -------------------------------
 
 
+Where = Callable[[str, str], bool]
+"""Which requests (method, path) a wrapper changes the answers of."""
+
+
+def everywhere(method: str, path: str) -> bool:
+    return True
+
+
+def route(method: str, pattern: str) -> Where:
+    """The requests of one route (``{…}`` a path parameter)."""
+    shape = re.compile(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(pattern)) + "$")
+    return lambda m, path: m == method and shape.match(path) is not None
+
+
 @dataclass
 class Rewritten:
     """The mock; the JSON body of each answer whose status is in ``statuses`` goes through
-    ``change``, and is labelled ``content_type`` when one is given."""
+    ``change`` (bytes it returns are sent as they are), and is labelled ``content_type`` when
+    one is given; ``where`` picks the requests."""
 
     change: Change
     statuses: Container[int] = CREATED
     content_type: str | None = None
     app: ASGIApp = field(default_factory=create_app)
+    where: Where = everywhere
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {}
         chunks: list[bytes] = []
+        if not self.where(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
 
         async def rewrite(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -102,7 +122,8 @@ class Rewritten:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            body = json.dumps(self.change(json.loads(b"".join(chunks)))).encode()
+            changed = self.change(json.loads(b"".join(chunks)))
+            body = changed if isinstance(changed, bytes) else json.dumps(changed).encode()
             headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
             if self.content_type is not None:
                 headers = [(k, v) for k, v in headers if k != b"content-type"]
@@ -115,10 +136,14 @@ class Rewritten:
 
 
 def rewritten(
-    change: Change, statuses: Container[int] = CREATED, content_type: str | None = None
+    change: Change,
+    statuses: Container[int] = CREATED,
+    content_type: str | None = None,
+    where: Where = everywhere,
 ) -> Build:
-    """A builder of the mock whose answers go through ``change``."""
-    return lambda: Rewritten(change, statuses, content_type)
+    """A builder of the mock whose answers (of the requests ``where`` picks) go through
+    ``change``."""
+    return lambda: Rewritten(change, statuses, content_type, where=where)
 
 
 def setting(name: str, value: Change) -> Change:
@@ -150,6 +175,16 @@ def next_severity(study: Any) -> str:
 GENERIC_ERROR = {"error": {"type": "invalid_request", "message": "Bad request."}}
 
 
+def errors_in(where: str) -> Change:
+    """A change of an error body: every violation said to be in ``where``."""
+
+    def change(body: Any) -> Any:
+        errors = body.get("error", {}).get("errors", [])
+        return {"error": {**body["error"], "errors": [{**e, "in": where} for e in errors]}}
+
+    return change
+
+
 # --- (c) the mock with its status codes or flow changed -------------------------------------
 
 
@@ -157,14 +192,18 @@ GENERIC_ERROR = {"error": {"type": "invalid_request", "message": "Bad request."}
 class Flow:
     """The mock behind a wrapper: ``status`` maps a status the mock answers to the one sent
     instead; ``authorize`` lets requests in whatever their credentials; ``hang`` never answers
-    the request bodies (parsed JSON) it is true of."""
+    the request bodies (parsed JSON) it is true of; ``where`` picks the requests."""
 
     status: dict[int, int] = field(default_factory=dict)
     authorize: bool = False
     hang: Callable[[Any], bool] = lambda body: False
     app: ASGIApp = field(default_factory=create_app)
+    where: Where = everywhere
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.where(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
         request = await receive()
         try:
             body = json.loads(request.get("body", b""))
@@ -200,22 +239,34 @@ def many_pairs(body: Any) -> bool:
 
 @dataclass(frozen=True)
 class Broken:
-    """One broken implementation: its single defect, and the check that must catch it."""
+    """One broken implementation: its single defect, the check that must catch it, and the
+    operations besides create the suite probes it with (a defect of create: none)."""
 
     name: str
     build: Build
     check: str
     rule: str | None = None
     inferred: bool = False
+    operations: tuple[str, ...] = ()
 
 
-REFUSES, ACCEPTS, SCHEMA = "refuses_invalid", "accepts_valid", "study_schema"
+REFUSES, ACCEPTS, SCHEMA = "refuses_invalid", "accepts_valid", "answer_schema"
 ECHO, LINK, STATE = "echoes_request", "links_references", "new_study_state"
 ACCEPTED = "create.accepts-valid"
 SEVERITIES_ANY_CASE = ["normal", "high", "stat", "NORMAL", "HIGH", "STAT"]
 WORD_CHARS = r"^[\w.]*$"  # \w lets letters through, not only digits
 ANY_COMPONENT = r"^(0|[^.]*)(\.(0|[^.]*))*$"  # forgot that a component must not start with 0
 EMPTY_COMPONENTS = r"^[^.]*(\.[^.]*)*$"  # * where + was meant
+STATUSES_ANY_CASE = [
+    *_contract().rule_value("invitation-list-query", "invitationStatus.enum"),
+    *(s.upper() for s in _contract().rule_value("invitation-list-query", "invitationStatus.enum")),
+]
+STUDIES, USERS = "/v1/viewer/studies", "/v1/viewer/users"
+INVITATIONS, SESSIONS = USERS + "/invitations", "/v1/viewer/ephemeral-sessions"
+LIST_USERS, RETRIEVE_USER = "viewer.users.list", "viewer.users.retrieve"
+LIST_INVITATIONS = "viewer.users.invitations.list"
+RETRIEVE_INVITATION = "viewer.users.invitations.retrieve"
+CREATE_SESSION, CANCEL = "viewer.ephemeral_sessions.create", "viewer.studies.cancel"
 
 # fmt: off
 CATALOG: tuple[Broken, ...] = (
@@ -248,6 +299,8 @@ CATALOG: tuple[Broken, ...] = (
            REFUSES, "metadata.value-type"),
     Broken("assigned-to-31-hex-accepted", edited("userId.format", "^usr_[0-9a-fA-F]{31,32}$"),
            REFUSES, "userId.format"),
+    Broken("assigned-to-any-id-kind-accepted",
+           edited("userId.format", "^[a-z]{3}_[0-9a-fA-F]{32}$"), REFUSES, "userId.format"),
     Broken("customer-id-any-suffix-accepted", edited("expressCustomerId.format", "^cus_"),
            REFUSES, "expressCustomerId.format"),
     Broken("upper-case-hex-accepted", edited("id.lowercase-hex", ".*"), REFUSES, "id.lowercase-hex",
@@ -306,5 +359,29 @@ CATALOG: tuple[Broken, ...] = (
     Broken("403-without-credentials", lambda: Flow({401: 403}), "requires_auth",
            "auth.status-401", inferred=True),
     Broken("hangs-on-many-pairs", lambda: Flow(hang=many_pairs), "answers", "http.answers"),
+    # the other operations
+    Broken("user-page-has-more-text", rewritten(setting("hasMore", lambda p: "no"),
+           where=route("GET", USERS)), SCHEMA, "page.hasMore-type", operations=(LIST_USERS,)),
+    Broken("user-level-superuser", rewritten(setting("level", lambda u: "superuser"),
+           where=route("GET", USERS + "/{userId}")), SCHEMA, "userLevel.enum",
+           operations=(RETRIEVE_USER,)),
+    Broken("invitation-status-pending", rewritten(setting("status", lambda i: "pending"),
+           where=route("GET", INVITATIONS + "/{invitationId}")), SCHEMA,
+           "invitationStatus.enum", operations=(RETRIEVE_INVITATION,)),
+    Broken("session-url-relative", rewritten(setting("url", lambda s: "/viewer/sessions/x"),
+           where=route("POST", SESSIONS)), SCHEMA, "ephemeral-response.url-absolute",
+           inferred=True, operations=(CREATE_SESSION,)),
+    Broken("user-limit-unbounded", edited("limit.maximum", 10**6, "user-list-query"), REFUSES,
+           "limit.maximum", operations=(LIST_USERS,)),
+    Broken("invitation-status-any-case-accepted", edited("invitationStatus.enum",
+           STATUSES_ANY_CASE, "invitation-list-query"), REFUSES, "invitationStatus.enum",
+           operations=(LIST_INVITATIONS,)),
+    Broken("cancel-refused", lambda: Flow({200: 400}, where=route("POST", STUDIES + "/cancel")),
+           ACCEPTS, "request.accepts-valid", operations=(CANCEL,)),
+    Broken("query-error-said-in-body", rewritten(errors_in("body"), statuses=(400,)),
+           "error_names_field", "error.names-field", inferred=True, operations=(LIST_USERS,)),
+    Broken("401-as-text", rewritten(lambda e: b"Unauthorized", statuses=(401,),
+           content_type="text/plain"), "error_body", "error.json", inferred=True,
+           operations=(RETRIEVE_USER,)),
 )
 # fmt: on

@@ -12,7 +12,9 @@ from typing import Any
 
 from contract_tests.checks import CHECKS, Finding, RunState
 from contract_tests.create.cases import CUSTOMER, USER, minimal
+from contract_tests.transport.call import NO_BODY, Call
 from contract_tests.transport.exchange import CREATE_PATH, Answer, Exchange, Kind, Probe, Sent
+from mockserver.contract import Contract
 
 REQUEST = minimal(assignedTo=USER, expressCustomerId=CUSTOMER, metadata={"site": "north"})
 STUDY: dict[str, Any] = {
@@ -49,6 +51,12 @@ STUDY: dict[str, Any] = {
 }
 
 
+_EXAMPLES = Contract.load().documents
+A_USER: dict[str, Any] = _EXAMPLES["user"]["examples"][0]
+AN_INVITATION: dict[str, Any] = _EXAMPLES["invitation"]["examples"][0]
+USER_ID = A_USER["userId"]
+
+
 def answer(
     status: int, document: Any = None, *, content_type: str | None = "application/json"
 ) -> Answer:
@@ -67,6 +75,39 @@ def probe(
 def exchange(the_probe: Probe, the_answer: Answer | None, error: str = "") -> Exchange:
     sent = Sent("POST", CREATE_PATH, {}, json.dumps(the_probe.body).encode())
     return Exchange(the_probe, sent, the_answer, error)
+
+
+def call_probe(
+    operation: str,
+    kind: Kind = "valid",
+    *,
+    path: dict[str, str] | None = None,
+    query: tuple[tuple[str, str], ...] = (),
+    body: Any = NO_BODY,
+    tag: str = "stated",
+    rule: str = "",
+    field: str = "",
+    location: str = "body",
+) -> Probe:
+    """A probe of an operation other than create, with its call."""
+    call = Call(operation, path or {}, query, body)
+    sent_body = None if body is NO_BODY else body
+    return Probe(
+        kind,
+        sent_body,
+        tag=tag,
+        rule=rule,
+        field=field,
+        operation=operation,
+        call=call,
+        location=location,
+    )
+
+
+def called(the_probe: Probe, the_answer: Answer | None, error: str = "") -> Exchange:
+    """The exchange of a probe with a call, sent with a key."""
+    assert the_probe.call is not None
+    return Exchange(the_probe, the_probe.call.sent("Bearer k"), the_answer, error)
 
 
 def created(study: Any = None, body: Any = None) -> Exchange:

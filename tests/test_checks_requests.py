@@ -6,6 +6,7 @@ The registry of checks is tested here too; the checks about the returned study a
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any
 
@@ -15,15 +16,30 @@ from contract_tests import checks
 from contract_tests.checks import CHECKS, Finding, RunState
 from contract_tests.create.cases import minimal
 from contract_tests.create.uids import FRESH_DIGITS, fresh_digits
+from contract_tests.transport.call import NO_BODY
 from contract_tests.transport.exchange import Answer, Kind, Probe
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
-from tests.exchanges import REQUEST, STUDY, answer, created, exchange, probe, rules, run
+from tests.exchanges import (
+    A_USER,
+    REQUEST,
+    STUDY,
+    USER_ID,
+    answer,
+    call_probe,
+    called,
+    created,
+    exchange,
+    probe,
+    rules,
+    run,
+)
 
 EXPECTED_CHECKS = {
     "answers",
     "accepts_valid",
-    "study_schema",
+    "answer_schema",
+    "error_body",
     "json_content_type",
     "echoes_request",
     "links_references",
@@ -77,7 +93,9 @@ def test_checks_without_answer_do_not_apply(name: str, state: RunState) -> None:
         assert run(name, exchange(the_probe, None, "no answer in 5 s"), state) is None
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED_CHECKS - {"answers", "refuses_invalid"}))
+@pytest.mark.parametrize(
+    "name", sorted(EXPECTED_CHECKS - {"answers", "refuses_invalid", "error_body"})
+)
 def test_checks_of_other_kinds_do_not_apply_to_a_refused_invalid_probe(
     name: str, state: RunState
 ) -> None:
@@ -266,3 +284,168 @@ def test_requires_auth_other_refusal_is_inferred(status: int, state: RunState) -
 
 def test_requires_auth_does_not_apply_to_authenticated_probes(state: RunState) -> None:
     assert run("requires_auth", exchange(probe(), answer(201, STUDY)), state) is None
+
+
+# --- every operation -------------------------------------------------------------------------
+
+RETRIEVE_USER = "viewer.users.retrieve"
+UPDATE_USER = "viewer.users.update"
+LIST_USERS = "viewer.users.list"
+
+
+def user_probe(kind: Kind = "valid", **options: Any) -> Probe:
+    return call_probe(RETRIEVE_USER, kind, path={"userId": USER_ID}, **options)
+
+
+@pytest.fixture
+def stateless(contract: Contract) -> RunState:
+    return RunState.of(contract, stateless=True)
+
+
+def test_accepts_valid_of_another_operation_passes_on_2xx(state: RunState) -> None:
+    assert run("accepts_valid", called(user_probe(), answer(200, A_USER)), state) == []
+
+
+@pytest.mark.parametrize(("operation", "status"), [(RETRIEVE_USER, 404), (UPDATE_USER, 409)])
+def test_accepts_valid_allows_the_statuses_an_operation_documents(
+    operation: str, status: int, state: RunState
+) -> None:
+    probe = call_probe(operation, path={"userId": USER_ID}, body={} if status == 409 else NO_BODY)
+    assert run("accepts_valid", called(probe, answer(status, {"error": {}})), state) is None
+
+
+@pytest.mark.parametrize(("operation", "status"), [(RETRIEVE_USER, 409), (LIST_USERS, 404)])
+def test_accepts_valid_refuses_a_status_the_operation_does_not_document(
+    operation: str, status: int, state: RunState
+) -> None:
+    probe = call_probe(operation, path={"userId": USER_ID} if operation == RETRIEVE_USER else None)
+    findings = run("accepts_valid", called(probe, answer(status, {})), state)
+    assert rules(findings) == {("request.accepts-valid", "stated")}
+
+
+@pytest.mark.parametrize("tag", ["stated", "inferred"])
+def test_accepts_valid_stateless_allows_no_state_status(tag: str, stateless: RunState) -> None:
+    findings = run("accepts_valid", called(user_probe(tag=tag), answer(404, {})), stateless)
+    assert rules(findings) == {("request.accepts-valid", tag)}
+    findings = run("accepts_valid", exchange(probe(), answer(409, {})), stateless)
+    assert rules(findings) == {("create.accepts-valid", "stated")}
+
+
+def test_accepts_valid_stored_statuses_come_from_the_openapi(state: RunState) -> None:
+    statuses = state.stored_statuses
+    assert statuses["viewer.studies.retrieve"] == {404}
+    assert statuses["viewer.users.update"] == {404, 409}
+    assert statuses["viewer.users.list"] == set()
+    assert statuses["viewer.studies.create"] == {409}
+
+
+def test_refuses_invalid_a_malformed_path_parameter_may_get_404(state: RunState) -> None:
+    bad = user_probe("invalid", rule="userId.format", field="userId", location="path")
+    assert run("refuses_invalid", called(bad, answer(404, {})), state) == []
+    in_body = call_probe(
+        UPDATE_USER,
+        "invalid",
+        path={"userId": USER_ID},
+        body={"level": "owner"},
+        rule="assignableUserLevel.enum",
+        field="level",
+    )
+    findings = run("refuses_invalid", called(in_body, answer(404, {})), state)
+    assert rules(findings) == {("request.refusal-status", "inferred")}
+
+
+def test_refuses_invalid_of_another_operation_accepted_is_its_rule(state: RunState) -> None:
+    bad = call_probe(
+        LIST_USERS, "invalid", query=(("limit", "0"),), rule="limit.minimum", field="limit"
+    )
+    findings = run("refuses_invalid", called(bad, answer(200, {"users": []})), state)
+    assert rules(findings) == {("limit.minimum", "stated")}
+
+
+def query_refusal(where: str) -> Answer:
+    entry = {"field": "limit", "path": ["limit"], "rule": "limit.minimum", "tag": "stated"}
+    return answer(400, {"error": {"message": "bad", "errors": [{**entry, "in": where}]}})
+
+
+def test_error_names_field_and_where_it_is(state: RunState) -> None:
+    bad = call_probe(
+        LIST_USERS,
+        "invalid",
+        query=(("limit", "0"),),
+        rule="limit.minimum",
+        field="limit",
+        location="query",
+    )
+    assert run("error_names_field", called(bad, query_refusal("query")), state) == []
+    findings = run("error_names_field", called(bad, query_refusal("body")), state)
+    assert rules(findings) == {("error.names-field", "inferred")}
+    assert findings is not None
+    assert "'query'" in findings[0].message
+    plain = answer(400, {"error": {"message": "limit must be at least 1"}})
+    assert run("error_names_field", called(bad, plain), state) == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409, 422])
+def test_error_body_passes_on_a_json_object(status: int, state: RunState) -> None:
+    found = run("error_body", exchange(probe("invalid"), answer(status, {"error": {}})), state)
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        answer(401, b"Unauthorized", content_type="text/plain"),
+        answer(404, b"<html>no</html>", content_type="text/html"),
+        answer(400, ["not", "an", "object"]),
+    ],
+)
+def test_error_body_not_a_json_object_is_inferred(refusal: Answer, state: RunState) -> None:
+    findings = run("error_body", exchange(unauthenticated(), refusal), state)
+    assert rules(findings) == {("error.json", "inferred")}
+
+
+def test_error_body_does_not_apply_to_other_answers(state: RunState) -> None:
+    assert run("error_body", created(), state) is None
+    assert run("error_body", exchange(probe(), answer(500, b"oops")), state) is None
+
+
+def test_requires_auth_applies_to_every_operation(state: RunState) -> None:
+    no_key = user_probe("unauthenticated")
+    assert run("requires_auth", called(no_key, answer(401, {"error": {}})), state) == []
+    findings = run("requires_auth", called(no_key, answer(200, A_USER)), state)
+    assert rules(findings) == {("auth.required", "stated")}
+
+
+STATE_MACHINE = ("answers", "answer_schema", "json_content_type", "error_body")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_CHECKS))
+def test_checks_of_a_stateful_step_are_only_of_shape(name: str, state: RunState) -> None:
+    step = call_probe(RETRIEVE_USER, "stateful", path={"userId": USER_ID})
+    for the_answer in (answer(200, A_USER), answer(404, {"error": {}}), answer(400, b"x")):
+        found = run(name, called(step, the_answer), state)
+        if name not in STATE_MACHINE:
+            assert found is None
+
+
+def test_checks_tags_are_read_from_the_exchange_rules(contract: Contract) -> None:
+    documents = copy.deepcopy(contract.documents)
+    documents["common"]["x-exchange-rules"]["auth.status-401"]["tag"] = "stated"
+    edited = RunState.of(Contract(documents))
+    findings = run("requires_auth", exchange(unauthenticated(), answer(403, {})), edited)
+    assert rules(findings) == {("auth.status-401", "stated")}
+
+
+def test_json_content_type_other_json_media_type_is_inferred(state: RunState) -> None:
+    vendor = answer(200, A_USER, content_type="application/vnd.avara+json")
+    findings = run("json_content_type", called(user_probe(), vendor), state)
+    assert rules(findings) == {("http.json-exact", "inferred")}
+    text = answer(200, A_USER, content_type="text/plain")
+    findings = run("json_content_type", called(user_probe(), text), state)
+    assert rules(findings) == {("http.json", "stated")}
+
+
+def test_error_names_field_does_not_judge_a_404_for_a_malformed_id(state: RunState) -> None:
+    bad = user_probe("invalid", rule="userId.format", field="userId", location="path")
+    not_found = answer(404, {"error": {"message": "No such route."}})
+    assert run("error_names_field", called(bad, not_found), state) is None

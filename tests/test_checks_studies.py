@@ -13,8 +13,23 @@ import pytest
 
 from contract_tests.checks import RunState
 from contract_tests.create.cases import minimal
+from contract_tests.transport.exchange import Exchange
 from mockserver.contract import Contract
-from tests.exchanges import STUDY, answer, created, exchange, probe, rules, run, study
+from tests.exchanges import (
+    A_USER,
+    AN_INVITATION,
+    STUDY,
+    USER_ID,
+    answer,
+    call_probe,
+    called,
+    created,
+    exchange,
+    probe,
+    rules,
+    run,
+    study,
+)
 
 
 @pytest.fixture
@@ -22,26 +37,26 @@ def state(contract: Contract) -> RunState:
     return RunState.of(contract)
 
 
-# --- study_schema ----------------------------------------------------------------------------
+# --- answer_schema, of create ----------------------------------------------------------------
 
 
-def test_study_schema_passes_on_a_good_study(state: RunState) -> None:
-    assert run("study_schema", created(), state) == []
+def test_answer_schema_create_passes_on_a_good_study(state: RunState) -> None:
+    assert run("answer_schema", created(), state) == []
 
 
-def test_study_schema_does_not_apply_to_refusals_or_invalid_probes(state: RunState) -> None:
-    assert run("study_schema", exchange(probe(), answer(400, {})), state) is None
-    assert run("study_schema", exchange(probe("invalid"), answer(201, STUDY)), state) is None
+def test_answer_schema_create_does_not_apply_to_refusals_or_invalid_probes(state: RunState) -> None:
+    assert run("answer_schema", exchange(probe(), answer(400, {})), state) is None
+    assert run("answer_schema", exchange(probe("invalid"), answer(201, STUDY)), state) is None
 
 
-def test_study_schema_non_json_body_is_a_stated_type_finding(state: RunState) -> None:
-    findings = run("study_schema", exchange(probe(), answer(201, b"<html>created</html>")), state)
+def test_answer_schema_create_non_json_body_is_a_stated_type_finding(state: RunState) -> None:
+    findings = run("answer_schema", exchange(probe(), answer(201, b"<html>created</html>")), state)
     assert rules(findings) == {("study.type", "stated")}
 
 
-def test_study_schema_returns_the_violations_with_their_tags(state: RunState) -> None:
+def test_answer_schema_create_returns_the_violations_with_their_tags(state: RunState) -> None:
     bad = study(isCancelled=..., studyViewerStatus="done", studyId="stu_123")
-    findings = run("study_schema", created(bad), state)
+    findings = run("answer_schema", created(bad), state)
     assert rules(findings) == {
         ("study.required", "stated"),
         ("studyViewerStatus.enum", "stated"),
@@ -51,8 +66,8 @@ def test_study_schema_returns_the_violations_with_their_tags(state: RunState) ->
     assert all("the request body" not in f.message for f in findings)
 
 
-def test_study_schema_names_the_study_when_the_body_is_not_an_object(state: RunState) -> None:
-    findings = run("study_schema", created([STUDY]), state)
+def test_answer_schema_create_names_the_study_when_not_an_object(state: RunState) -> None:
+    findings = run("answer_schema", created([STUDY]), state)
     assert findings is not None
     assert rules(findings) == {("study.type", "stated")}
     assert findings[0].message.startswith("the study ")
@@ -255,3 +270,66 @@ def test_sane_timestamps_updated_before_created_is_inferred(state: RunState) -> 
 def test_sane_timestamps_ignores_unparsable_and_missing_times(state: RunState) -> None:
     odd = study(createdAt="yesterday", updatedAt=...)
     assert run("sane_timestamps", created(odd), state) == []
+
+
+# --- answers of every operation --------------------------------------------------------------
+
+CREATE_ONLY = ["echoes_request", "links_references", "new_study_state", "unique_study_ids"]
+
+
+def users_page(**changes: Any) -> dict[str, Any]:
+    return {"users": [A_USER], "cursor": None, "hasMore": False, **changes}
+
+
+def listed(document: Any) -> Exchange:
+    return called(call_probe("viewer.users.list"), answer(200, document))
+
+
+def test_answer_schema_judges_each_operation_by_its_answer_document(state: RunState) -> None:
+    assert run("answer_schema", listed(users_page()), state) == []
+    findings = run("answer_schema", listed(users_page(hasMore="no")), state)
+    assert rules(findings) == {("page.hasMore-type", "stated")}
+    without = {k: v for k, v in users_page().items() if k != "users"}
+    assert rules(run("answer_schema", listed(without), state)) == {("page.required", "stated")}
+
+
+def test_answer_schema_finds_a_value_outside_its_enum(state: RunState) -> None:
+    user = {**A_USER, "level": "superuser"}
+    retrieved = called(
+        call_probe("viewer.users.retrieve", path={"userId": USER_ID}), answer(200, user)
+    )
+    findings = run("answer_schema", retrieved, state)
+    assert rules(findings) == {("userLevel.enum", "stated")}
+    assert findings is not None
+    assert findings[0].message.startswith("level must be")
+    invitation = {**AN_INVITATION, "status": "pending"}
+    probe_ = call_probe(
+        "viewer.users.invitations.retrieve", path={"invitationId": "inv_" + "0" * 32}
+    )
+    findings = run("answer_schema", called(probe_, answer(200, invitation)), state)
+    assert rules(findings) == {("invitationStatus.enum", "stated")}
+
+
+def test_answer_schema_non_json_body_is_its_documents_type_rule(state: RunState) -> None:
+    findings = run("answer_schema", listed(b"users"), state)
+    assert rules(findings) == {("page.type", "stated")}
+
+
+def test_answer_schema_judges_a_stateful_step(state: RunState) -> None:
+    step = call_probe("viewer.users.list", "stateful")
+    findings = run("answer_schema", called(step, answer(200, users_page(users="x"))), state)
+    assert rules(findings) == {("page.users-type", "stated")}
+    assert run("answer_schema", called(step, answer(404, {})), state) is None
+
+
+@pytest.mark.parametrize("name", [*CREATE_ONLY, "sane_timestamps"])
+def test_create_checks_judge_create_alone(name: str, state: RunState) -> None:
+    retrieved = call_probe("viewer.studies.retrieve", path={"studyId": STUDY["studyId"]})
+    assert run(name, called(retrieved, answer(200, STUDY)), state) is None
+    assert run(name, created(), state) is not None
+
+
+@pytest.mark.parametrize("name", [*CREATE_ONLY, "sane_timestamps"])
+def test_create_checks_need_state(name: str, contract: Contract) -> None:
+    stateless = RunState.of(contract, stateless=True)
+    assert run(name, created(study(isCancelled=True, studyId="stu_" + "0" * 32)), stateless) is None

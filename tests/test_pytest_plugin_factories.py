@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.checks import CHECKS
+from contract_tests.stateful.parts import INVARIANTS
 from mockserver.contract import Contract
 from mockserver.plugin.factories import UpdateFactory
 from tests.conftest import live_server
@@ -198,8 +199,10 @@ def test_plugin_update_factory_updates_a_study_downstream(pytester: pytest.Pytes
 def test_plugin_contract_suite_runs_downstream_against_a_live_mock(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert len(CHECKS) == 12
+    expected = len(CHECKS) + len(INVARIANTS)
     monkeypatch.setenv("AVARA_CONTRACT_MAX_EXAMPLES", "30")
+    monkeypatch.setenv("AVARA_CONTRACT_SEQUENCES", "3")
+    monkeypatch.setenv("AVARA_CONTRACT_STEPS", "12")
     with live_server() as url:
         monkeypatch.setenv("AVARA_BASE_URL", url)
         result = pytester.runpytest_subprocess(
@@ -209,7 +212,7 @@ def test_plugin_contract_suite_runs_downstream_against_a_live_mock(
             "contract_tests.conformance",
             timeout=SUBPROCESS_TIMEOUT,
         )
-    result.assert_outcomes(passed=12, failed=0)
+    result.assert_outcomes(passed=expected, failed=0)
     # the suite went where AVARA_BASE_URL points: with nothing there, it cannot pass
     monkeypatch.setenv("AVARA_BASE_URL", CLOSED_URL)
     unreachable = pytester.runpytest(
@@ -218,7 +221,7 @@ def test_plugin_contract_suite_runs_downstream_against_a_live_mock(
         "--pyargs",
         "contract_tests.conformance",
     )
-    unreachable.assert_outcomes(passed=0, errors=len(CHECKS))
+    unreachable.assert_outcomes(passed=0, errors=expected)
     assert "TargetUnreachable" in unreachable.stdout.str()
 
 

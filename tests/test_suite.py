@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract_tests.checks import CHECKS, Finding
 from contract_tests.create.cases import invalid_cases, minimal, valid_cases
+from contract_tests.operations.probes import other_operations
 from contract_tests.suite import (
     BATCH,
     UNAUTHENTICATED,
@@ -20,13 +21,17 @@ from contract_tests.suite import (
     Suite,
     run_suite,
 )
-from contract_tests.transport.exchange import CREATE_PATH, Answer, Exchange, Probe, Sent
+from contract_tests.transport.exchange import CREATE, CREATE_PATH, Answer, Exchange, Probe, Sent
 from contract_tests.transport.target import Outcome, asgi_target
 from mockserver import Settings, create_app
 from mockserver.contract import Contract
 
 SEED = 11
 UID = "studyInstanceUid"
+ALONE: dict[str, Any] = {"operations": ()}
+"""Options of a run of create alone (these tests are about its phase)."""
+SETUP = "setup"
+RETRIEVE_STUDY = "viewer.studies.retrieve"
 
 
 class RecordingSuite(Suite):
@@ -130,13 +135,15 @@ def test_run_suite_passes_the_mock_and_counts_every_exchange(contract: Contract)
     assert report.breaches == []
     assert report.requests == len(suite.exchanges) == suite.judged
     boundary = len(list(suite.boundary_probes()))
-    assert boundary < report.requests <= boundary + 3 * BATCH
+    create = [e for e in suite.exchanges if e.probe.operation == CREATE and e.probe.name != SETUP]
+    assert boundary < len(create) <= boundary + 3 * BATCH
     assert set(report.counts) == set(CHECKS)
     for counts in report.counts.values():
         assert counts.passed + counts.failed + counts.warned + counts.skipped == report.requests
         assert counts.failed == counts.warned == 0
     assert report.counts["answers"].passed == report.requests
-    assert report.counts["requires_auth"].passed == len(UNAUTHENTICATED)
+    others = len(other_operations())
+    assert report.counts["requires_auth"].passed == len(UNAUTHENTICATED) + others
     kinds = [e.probe.kind for e in suite.exchanges]
     assert report.counts["refuses_invalid"].passed == kinds.count("invalid")
     assert (report.seed, report.inferred, report.base_url) == (
@@ -149,14 +156,14 @@ def test_run_suite_passes_the_mock_and_counts_every_exchange(contract: Contract)
 
 def test_run_suite_returns_a_report_without_recording(contract: Contract) -> None:
     with asgi_target(create_app()) as target:
-        report = run_suite(target, contract, Options(max_examples=BATCH, seed=2))
+        report = run_suite(target, contract, Options(max_examples=BATCH, seed=2, **ALONE))
     assert not report.failed
     assert report.requests > 0
 
 
 def test_run_suite_same_seed_draws_the_same_probes(contract: Contract) -> None:
-    first, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=SEED)
-    second, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=SEED)
+    first, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=SEED, **ALONE)
+    second, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=SEED, **ALONE)
     assert first.drawn == second.drawn
     assert len(first.exchanges) == len(second.exchanges)
     valid_uids_differ = 0
@@ -173,8 +180,8 @@ def test_run_suite_same_seed_draws_the_same_probes(contract: Contract) -> None:
 
 
 def test_run_suite_other_seed_draws_other_probes(contract: Contract) -> None:
-    first, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=1)
-    second, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=2)
+    first, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=1, **ALONE)
+    second, _ = recorded_run(create_app(), contract, max_examples=4 * BATCH, seed=2, **ALONE)
     generated = [
         [p.body for p in suite.drawn if p.name == "generated"] for suite in (first, second)
     ]
@@ -182,7 +189,7 @@ def test_run_suite_other_seed_draws_other_probes(contract: Contract) -> None:
 
 
 def test_run_suite_zero_examples_runs_only_the_boundary_cases(contract: Contract) -> None:
-    suite, report = recorded_run(create_app(), contract, max_examples=0, seed=SEED)
+    suite, report = recorded_run(create_app(), contract, max_examples=0, seed=SEED, **ALONE)
     boundary = list(suite.boundary_probes())
     assert report.requests == len(boundary) == len(suite.exchanges)
     assert [p.name for p in suite.drawn] == [p.name for p in boundary]
@@ -193,20 +200,23 @@ def test_run_suite_zero_examples_runs_only_the_boundary_cases(contract: Contract
 def test_run_suite_refused_key_raises_key_refused(contract: Contract) -> None:
     app = create_app(Settings(api_keys=("good",)))
     with asgi_target(app) as target, pytest.raises(KeyRefused, match="--api-key"):
-        run_suite(target, contract, Options(max_examples=0, api_key="wrong"))
+        run_suite(target, contract, Options(max_examples=0, api_key="wrong", **ALONE))
     with asgi_target(app) as target:
-        report = run_suite(target, contract, Options(max_examples=0, api_key="good"))
+        report = run_suite(target, contract, Options(max_examples=0, api_key="good", **ALONE))
     assert not report.failed
 
 
 def test_run_suite_generated_valid_probes_are_all_new_to_a_fresh_mock(
     contract: Contract,
 ) -> None:
-    suite, _ = recorded_run(create_app(), contract, max_examples=2 * BATCH, seed=SEED)
+    suite, _ = recorded_run(create_app(), contract, max_examples=2 * BATCH, seed=SEED, **ALONE)
     statuses = [
         e.answer.status
         for e in suite.exchanges
-        if e.probe.kind == "valid" and e.probe.name == "generated" and e.answer is not None
+        if e.probe.kind == "valid"
+        and e.probe.name == "generated"
+        and e.probe.operation == CREATE
+        and e.answer is not None
     ]
     assert statuses
     assert 409 not in statuses
@@ -226,7 +236,7 @@ def test_run_suite_inferred_breach_warns_unless_told_to_fail(
     inferred: str, verdict: str, contract: Contract
 ) -> None:
     _, report = recorded_run(
-        drop_metadata(create_app()), contract, max_examples=0, seed=SEED, inferred=inferred
+        drop_metadata(create_app()), contract, max_examples=0, seed=SEED, inferred=inferred, **ALONE
     )
     echoes = report.counts["echoes_request"]
     assert report.failed is (inferred == "fail")
@@ -239,7 +249,7 @@ def test_run_suite_inferred_breach_warns_unless_told_to_fail(
 
 def test_run_suite_shrinks_a_generated_failure(contract: Contract) -> None:
     _, report = recorded_run(
-        fail_on_digits(create_app()), contract, max_examples=2 * BATCH, seed=SEED
+        fail_on_digits(create_app()), contract, max_examples=2 * BATCH, seed=SEED, **ALONE
     )
     assert report.failed
     accepts = [b for b in report.breaches if b.check == "accepts_valid"]
@@ -334,3 +344,170 @@ def test_suite_without_seed_draws_one(contract: Contract) -> None:
     assert len(seeds) > 1
     assert all(0 <= seed < 2**32 for seed in seeds)
     assert Suite(FakeTarget(), contract, Options(seed=0)).seed == 0
+
+
+# --- the phase of the other operations -------------------------------------------------------
+
+
+def _by_operation(suite: RecordingSuite) -> dict[str, list[Exchange]]:
+    found: dict[str, list[Exchange]] = {}
+    for exchange in suite.exchanges:
+        found.setdefault(exchange.probe.operation, []).append(exchange)
+    return found
+
+
+def _status(exchange: Exchange) -> int:
+    assert exchange.answer is not None
+    return exchange.answer.status
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_run_suite_mock_passes_every_operation_without_warnings(
+    seed: int, contract: Contract
+) -> None:
+    suite, report = recorded_run(
+        create_app(), contract, max_examples=BATCH, seed=seed, inferred="fail"
+    )
+    assert report.breaches == [], [b.finding for b in report.breaches]
+    assert all(c.failed == c.warned == 0 for c in report.counts.values())
+    by_operation = _by_operation(suite)
+    assert set(by_operation) == {CREATE, *other_operations()}
+    for name in other_operations():
+        exchanges = by_operation[name]
+        valid = [e for e in exchanges if e.probe.kind == "valid"]
+        invalid = [e for e in exchanges if e.probe.kind == "invalid"]
+        assert any(200 <= _status(e) < 300 for e in valid), name
+        assert invalid, name
+        assert all(_status(e) == 400 for e in invalid), name
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_run_suite_stateless_mock_passes_with_stateless_options(
+    seed: int, contract: Contract
+) -> None:
+    app = create_app(Settings(stateless=True))
+    suite, report = recorded_run(
+        app, contract, max_examples=BATCH, seed=seed, inferred="fail", stateless=True
+    )
+    assert report.breaches == [], [b.finding for b in report.breaches]
+    assert SETUP not in {e.probe.name for e in suite.exchanges}
+    for name in ("echoes_request", "links_references", "new_study_state", "unique_study_ids"):
+        assert report.counts[name].passed == report.counts[name].failed == 0
+    valid = [e for e in suite.exchanges if e.probe.kind == "valid"]
+    assert valid
+    assert all(200 <= _status(e) < 300 for e in valid)
+
+
+def test_run_suite_sets_up_what_valid_calls_name(contract: Contract) -> None:
+    suite, _ = recorded_run(
+        create_app(), contract, max_examples=BATCH, seed=SEED, operations=(RETRIEVE_STUDY,)
+    )
+    setup = [e for e in suite.exchanges if e.probe.name == SETUP]
+    assert [e.probe.operation for e in setup] == [
+        CREATE,
+        "viewer.users.invite",
+        "viewer.users.invitations.list",
+    ]
+    assert all(200 <= _status(e) < 300 for e in setup)
+    assert suite.phase is not None
+    known = suite.phase.probes.known
+    assert set(known) == {"studyId", "studyInstanceUid", "userId", "invitationId"}
+    retrieved = [e for e in _by_operation(suite)[RETRIEVE_STUDY] if e.probe.kind == "valid"]
+    assert retrieved
+    assert all(
+        e.probe.call and e.probe.call.path == {"studyId": known["studyId"]} for e in retrieved
+    )
+    assert all(_status(e) == 200 for e in retrieved)
+
+
+def refuse_invites(app: ASGIApp) -> ASGIApp:
+    """The mock, but it answers 503 to every invite (set-up cannot make a user)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "POST" and scope["path"] == "/v1/viewer/users":
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def test_run_suite_without_set_up_allows_the_404_of_drawn_ids(contract: Contract) -> None:
+    suite, report = recorded_run(
+        refuse_invites(create_app()), contract, max_examples=BATCH, seed=SEED
+    )
+    assert suite.phase is not None
+    assert "userId" not in suite.phase.probes.known
+    retrieved = [
+        e for e in _by_operation(suite)["viewer.users.retrieve"] if e.probe.kind == "valid"
+    ]
+    assert retrieved
+    assert all(_status(e) == 404 for e in retrieved)
+    refused = {b.exchange.probe.operation for b in report.breaches if b.check == "accepts_valid"}
+    assert refused == {"viewer.users.invite"}
+
+
+def answer_errors_as_text(app: ASGIApp) -> ASGIApp:
+    """The mock, but every 400 body is plain text (no error body anywhere)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message = {}
+
+        async def rewrite(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if start["status"] != 400:
+                await send(start)
+                await send(message)
+                return
+            await send({**start, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"Bad request"})
+
+        await app(scope, receive, rewrite)
+
+    return wrapped
+
+
+def test_run_suite_reports_a_breach_for_each_operation(contract: Contract) -> None:
+    operations = ("viewer.users.list", "viewer.users.update")
+    _, report = recorded_run(
+        answer_errors_as_text(create_app()),
+        contract,
+        max_examples=0,
+        seed=SEED,
+        operations=operations,
+    )
+    found = {(b.check, b.finding.rule, b.exchange.probe.operation) for b in report.breaches}
+    assert {("error_body", "error.json", name) for name in (CREATE, *operations)} <= found
+
+
+def test_run_suite_operations_option_limits_the_phase(contract: Contract) -> None:
+    suite, report = recorded_run(
+        create_app(), contract, max_examples=BATCH, seed=SEED, operations=("viewer.users.list",)
+    )
+    assert not report.failed
+    assert set(_by_operation(suite)) == {
+        CREATE,
+        "viewer.users.invite",
+        "viewer.users.invitations.list",
+        "viewer.users.list",
+    }
+    alone, _ = recorded_run(create_app(), contract, max_examples=BATCH, seed=SEED, **ALONE)
+    assert set(_by_operation(alone)) == {CREATE}
+
+
+def test_run_suite_probes_every_rule_of_every_operation_once_at_least(contract: Contract) -> None:
+    suite, report = recorded_run(create_app(), contract, max_examples=0, seed=SEED)
+    assert not report.failed
+    assert suite.phase is not None
+    dead = {(case.operation, case.label) for case in suite.phase.state.dead}
+    # A pattern of YYYY-MM-DD broken alone is never a date the calendar format accepts.
+    assert dead == {("viewer.users.invitations.list", "date.format")}
+    for name, exchanges in _by_operation(suite).items():
+        if name == CREATE or name not in other_operations():
+            continue
+        labels = {case.label for case in suite.phase.probes.cases(name)}
+        sent = {e.probe.rule for e in exchanges if e.probe.kind == "invalid"}
+        assert sent == labels - {"valid"} - {label for op, label in dead if op == name}, name

@@ -10,6 +10,7 @@ from typing import Literal
 import pytest
 
 from contract_tests.checks import CHECKS
+from contract_tests.operations.probes import other_operations
 from contract_tests.report import summary
 from contract_tests.suite import Options, Report, run_suite
 from contract_tests.transport.target import asgi_target
@@ -35,8 +36,11 @@ def _contract() -> Contract:
 @cache
 def _report(name: str, inferred: Inferred) -> Report:
     """The suite run in-process against a catalog entry (each run once, shared by the tests)."""
-    options = Options(max_examples=MAX_EXAMPLES, seed=SEED, inferred=inferred)
-    with asgi_target(BY_NAME[name].build(), timeout=TIMEOUT) as target:
+    entry = BY_NAME[name]
+    options = Options(
+        max_examples=MAX_EXAMPLES, seed=SEED, inferred=inferred, operations=entry.operations
+    )
+    with asgi_target(entry.build(), timeout=TIMEOUT) as target:
         return run_suite(target, _contract(), options)
 
 
@@ -53,6 +57,8 @@ def test_catalog_has_one_entry_a_defect_and_catches_with_every_check() -> None:
     assert len(CATALOG) >= 25
     assert len(set(names)) == len(names)
     assert {entry.check for entry in CATALOG} == set(CHECKS)
+    assert len([entry for entry in CATALOG if entry.operations]) >= 6
+    assert all(set(entry.operations) <= set(other_operations()) for entry in CATALOG)
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=lambda entry: entry.name)
@@ -94,7 +100,7 @@ def test_suite_reports_no_answer_within_the_timeout() -> None:
 
 @pytest.mark.parametrize("seed", CORRECT_SEEDS)
 def test_suite_passes_the_correct_mock_without_warnings(seed: int) -> None:
-    options = Options(max_examples=CORRECT_MAX_EXAMPLES, seed=seed, inferred="fail")
+    options = Options(max_examples=CORRECT_MAX_EXAMPLES, seed=seed, inferred="fail", operations=())
     with asgi_target(create_app(), timeout=TIMEOUT) as target:
         report = run_suite(target, _contract(), options)
     shown = summary(report)
@@ -103,3 +109,15 @@ def test_suite_passes_the_correct_mock_without_warnings(seed: int) -> None:
     assert all(counts.warned == 0 for counts in report.counts.values()), shown
     assert report.counts["accepts_valid"].passed > 0
     assert report.counts["refuses_invalid"].passed > 0
+
+
+@pytest.mark.parametrize("seed", CORRECT_SEEDS[:2])
+def test_suite_passes_the_correct_mock_on_every_operation(seed: int) -> None:
+    options = Options(max_examples=CORRECT_MAX_EXAMPLES, seed=seed, inferred="fail")
+    with asgi_target(create_app(), timeout=TIMEOUT) as target:
+        report = run_suite(target, _contract(), options)
+    shown = summary(report)
+    assert report.breaches == [], shown
+    assert all(counts.warned == 0 for counts in report.counts.values()), shown
+    assert report.counts["error_body"].passed > 0
+    assert report.counts["requires_auth"].passed > len(other_operations())

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract_tests.operations.nearmiss import id_prefixes
 from mockserver.contract import Contract
 
 REQUEST = "study-create-request"
@@ -244,8 +245,8 @@ def invalid_cases(contract: Contract) -> list[Case]:
             "studyInstanceUid",
             "studyInstanceUid.leading-zero",
         ),
-        *_id_cases("assignedTo", USER, "userId"),
-        *_id_cases("expressCustomerId", CUSTOMER, "expressCustomerId"),
+        *_id_cases("assignedTo", USER, "userId", id_prefixes(contract)),
+        *_id_cases("expressCustomerId", CUSTOMER, "expressCustomerId", id_prefixes(contract)),
         bad(
             "metadata-over-max-pairs",
             minimal(metadata=pairs(limit["pairs"] + 1)),
@@ -297,10 +298,21 @@ def invalid_cases(contract: Contract) -> list[Case]:
     ]
 
 
-def _id_cases(field_: str, good: str, kind: str) -> list[Case]:
+def _id_cases(field_: str, good: str, kind: str, prefixes: tuple[str, ...]) -> list[Case]:
     prefix, hex_digits = good[:4], good[4:]
     fmt = f"{kind}.format"
+    near_misses = [
+        Case(
+            f"{field_}-{other.rstrip('_')}-id",
+            minimal(**{field_: other + hex_digits}),
+            "stated",
+            (Expected(field_, fmt),),
+        )
+        for other in prefixes
+        if other != prefix
+    ]
     return [
+        *near_misses,
         Case(
             f"{field_}-too-short",
             minimal(**{field_: good[:-1]}),

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from contract_tests.create.cases import UID_HEAD, uid_of_length
 from contract_tests.create.uids import FRESH_DIGITS
 from contract_tests.lengths import longest, units
+from contract_tests.operations.nearmiss import near_miss_ids, other_enum_values
 from contract_tests.transport.exchange import Probe
 from mockserver.contract import Contract
 from mockserver.validation import DocumentValidator
@@ -48,6 +49,9 @@ class Limits:
         self.fields = contract.request_fields
         self.required = tuple(contract.resolved(REQUEST)["required"])
         self.units = units(contract)
+        self.near_users = near_miss_ids(contract, self.user_pattern)
+        self.near_customers = near_miss_ids(contract, self.customer_pattern)
+        self.other_enums = other_enum_values(contract, self.severities)
 
 
 def text(min_size: int = 0, max_size: int | None = None) -> st.SearchStrategy[str]:
@@ -211,7 +215,12 @@ def _unknown(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
 @mutation("severity.enum")
 def _severity(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
     variants = [f(s) for s in limits.severities for f in (str.upper, str.title, " {} ".format)]
-    bad = st.sampled_from(variants) | text(0, 10) | st.sampled_from([None, 1, ["high"]])
+    bad = (
+        st.sampled_from(variants)
+        | limits.other_enums
+        | text(0, 10)
+        | st.sampled_from([None, 1, ["high"]])
+    )
     return _field("severity", bad.filter(lambda v: v not in limits.severities))
 
 
@@ -271,9 +280,12 @@ def _uid_leading_zero(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
     return _field("studyInstanceUid", bad | st.just("00"))
 
 
-def _id_mutations(field: str, pattern: str) -> st.SearchStrategy[tuple[str, Any]]:
+def _id_mutations(
+    field: str, pattern: str, near_misses: st.SearchStrategy[str]
+) -> st.SearchStrategy[tuple[str, Any]]:
     good = ids(pattern)
     bad = st.one_of(
+        near_misses,
         good.map(lambda v: v[:-1]),
         good.map(lambda v: v + "0"),
         good.map(lambda v: "xyz_" + v[4:]),
@@ -286,12 +298,12 @@ def _id_mutations(field: str, pattern: str) -> st.SearchStrategy[tuple[str, Any]
 
 @mutation("userId.format")
 def _user_format(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
-    return _id_mutations("assignedTo", limits.user_pattern)
+    return _id_mutations("assignedTo", limits.user_pattern, limits.near_users)
 
 
 @mutation("expressCustomerId.format")
 def _customer_format(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
-    return _id_mutations("expressCustomerId", limits.customer_pattern)
+    return _id_mutations("expressCustomerId", limits.customer_pattern, limits.near_customers)
 
 
 @mutation("userId.type")

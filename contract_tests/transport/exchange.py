@@ -6,9 +6,13 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-Kind = Literal["valid", "invalid", "unauthenticated"]
+if TYPE_CHECKING:
+    from contract_tests.transport.call import Call
+
+Kind = Literal["valid", "invalid", "unauthenticated", "stateful"]
+CREATE = "viewer.studies.create"
 CREATE_PATH = "/v1/viewer/studies"
 EXCERPT_BYTES = 300
 
@@ -17,9 +21,13 @@ EXCERPT_BYTES = 300
 class Probe:
     """What to send and what the contract expects of the answer.
 
-    ``rule`` and ``field`` name the one rule an invalid body breaks; ``tag`` says whether the
+    ``rule`` and ``field`` name the one rule an invalid request breaks and ``location``
+    where the field is (``body``, ``query`` or ``path``); ``tag`` says whether the
     expectation rests on a stated rule or on our reading (``inferred``). ``authorization`` is
     the header an unauthenticated probe sends instead of the key (``None``: no header).
+    ``operation`` is the SDK call; ``call`` its inputs (``None``: a create request whose body
+    is ``body``). A ``stateful`` probe is a step of the state machine: only the checks of an
+    answer's shape judge it, never what a valid or invalid request should get.
     """
 
     kind: Kind
@@ -29,6 +37,9 @@ class Probe:
     rule: str = ""
     field: str = ""
     authorization: str | None = None
+    operation: str = CREATE
+    call: Call | None = None
+    location: str = "body"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The studies part of the state machine: the studies model, what it draws, its rules."""
