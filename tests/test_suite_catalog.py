@@ -14,7 +14,7 @@ from contract_tests.operations.probes import other_operations
 from contract_tests.report import summary
 from contract_tests.suite import Options, Report, run_suite
 from contract_tests.transport.target import asgi_target
-from mockserver import create_app
+from mockserver import Settings, create_app
 from mockserver.contract import Contract
 from tests.catalog import CATALOG, TIMEOUT, Broken
 
@@ -108,6 +108,19 @@ def test_suite_passes_the_correct_mock_without_warnings(seed: int) -> None:
     assert report.breaches == [], shown
     assert all(counts.warned == 0 for counts in report.counts.values()), shown
     assert report.counts["accepts_valid"].passed > 0
+    assert report.counts["refuses_invalid"].passed > 0
+
+
+@pytest.mark.parametrize("seed", CORRECT_SEEDS)
+def test_suite_passes_the_stateless_mock_on_every_operation_without_warnings(seed: int) -> None:
+    options = Options(max_examples=CORRECT_MAX_EXAMPLES, seed=seed, inferred="fail", stateless=True)
+    with asgi_target(create_app(Settings(stateless=True)), timeout=TIMEOUT) as target:
+        report = run_suite(target, _contract(), options)
+    shown = summary(report)
+    assert not report.failed, shown
+    assert report.breaches == [], shown
+    assert all(counts.warned == 0 for counts in report.counts.values()), shown
+    assert report.counts["accepts_valid"].passed > len(other_operations())
     assert report.counts["refuses_invalid"].passed > 0
 
 
