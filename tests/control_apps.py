@@ -7,6 +7,7 @@ plane itself, not how app.py wires it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from mockserver import Settings, create_app
 from mockserver.contract import Contract
 from mockserver.control.middleware import ControlMiddleware
 from mockserver.control.plane import ControlPlane, control_of
+from mockserver.plugin.live import LiveServer
 
 CONTRACT = Contract.load()
 AUTH = {"Authorization": "Bearer test-key"}
@@ -74,3 +76,14 @@ def client(app: ASGIApp) -> httpx.AsyncClient:
 def create_body(uid: str) -> dict[str, Any]:
     """A valid create request with this Study Instance UID."""
     return {"studyInstanceUid": uid, "severity": "normal", "studyDescription": "CT Chest"}
+
+
+def module_servers() -> Iterator[dict[Settings, LiveServer]]:
+    """A module's own live mocks (the plugin's ``avara_servers``, narrowed to the module):
+    stopped when the module ends, so no mock thread outlives it into the plugin tests that
+    check every one they started is gone. Use as ``avara_servers =
+    pytest.fixture(scope="module")(module_servers)``."""
+    servers: dict[Settings, LiveServer] = {}
+    yield servers
+    for server in servers.values():
+        server.stop()

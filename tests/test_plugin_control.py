@@ -16,8 +16,8 @@ import respx
 from mockserver.plugin.control import AdminError
 from mockserver.plugin.intercept import InProcessMock
 from mockserver.plugin.live import LiveServer
-from mockserver.settings import Settings
 from tests.conftest import fresh_uid
+from tests.control_apps import module_servers
 
 AUTH = {"Authorization": "Bearer sk-control"}
 STUDIES = "/v1/viewer/studies"
@@ -25,15 +25,7 @@ STUDY = "/v1/viewer/studies/{studyId}"
 USERS = "/v1/viewer/users"
 
 
-@pytest.fixture(scope="module")
-def avara_servers() -> Iterator[dict[Settings, LiveServer]]:
-    """This module's live mocks (the plugin's ``avara_servers``, narrowed to the module):
-    stopped when the module ends, so no mock thread outlives it into the plugin tests that
-    check every one they started is gone."""
-    servers: dict[Settings, LiveServer] = {}
-    yield servers
-    for server in servers.values():
-        server.stop()
+avara_servers = pytest.fixture(scope="module")(module_servers)
 
 
 @dataclass(frozen=True)

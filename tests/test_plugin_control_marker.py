@@ -1,9 +1,12 @@
 """The plugin's control plane across a downstream project's tests: the ``avara`` marker's
 ``latency``, faults that end with the test that added them, and the README's examples (the
-text of ``README_EXAMPLE`` is the README's, word for word). How these tests run a downstream
+example is read from README.md). How these tests run a downstream
 project: tests/downstream.py."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -11,80 +14,10 @@ from tests.downstream import run
 
 pytestmark = pytest.mark.usefixtures("no_avara_environment")
 
-README_EXAMPLE = '''\
-import avara
-import pytest
-from avara import Avara
-
-from mockserver.plugin.control import AdminError
-
-CREATE = "/v1/viewer/studies"
-
-
-def create_study(client: Avara, uid: str) -> str:
-    """Your production code: create a study once, even when an answer was lost."""
-    try:
-        study = client.viewer.studies.create(
-            severity="high", study_description="Chest CT", study_instance_uid=uid
-        )
-    except avara.ConflictError:
-        # An earlier attempt was applied and its answer lost: the UID is the study's.
-        return client.viewer.studies.retrieve_by_uid(uid).study_id
-    return study.study_id
-
-
-def test_rate_limits_are_retried(avara_mock):
-    slow_down = {"retry-after-ms": "10"}
-    with avara_mock.fail(CREATE, method="POST", status=429, headers=slow_down, first=2):
-        study_id = create_study(Avara(), "1.2.840.1")
-    creates = avara_mock.journal(method="POST", path=CREATE)
-    assert [entry["status"] for entry in creates] == [429, 429, 201]
-    assert creates[-1]["answer"]["studyId"] == study_id
-
-
-def test_a_lost_answer_does_not_make_a_second_study(avara_mock):
-    with avara_mock.fail(CREATE, method="POST", drop="after", first=1):
-        study_id = create_study(Avara(), "1.2.840.2")
-    creates = avara_mock.journal(method="POST", path=CREATE)
-    assert [entry["status"] for entry in creates] == [None, 409, 409]
-    assert [study["studyId"] for study in avara_mock.studies] == [study_id]
-
-
-def test_an_outage_reaches_the_caller(avara_mock):
-    with avara_mock.fail("/v1/viewer/*", status=503, headers={"x-should-retry": "false"}):
-        with pytest.raises(avara.InternalServerError):
-            create_study(Avara(), "1.2.840.3")
-    assert len(avara_mock.journal()) == 1  # x-should-retry: false, so no retry
-
-
-def test_state_is_one_document(avara_mock, avara_client):
-    start = avara_mock.state
-    create_study(avara_client, "1.2.840.4")
-    assert len(avara_mock.state["studies"]) == 1
-    avara_mock.state = start  # back to before the create
-    assert avara_mock.studies == []
-
-
-def test_a_bad_fault_names_the_field(avara_mock):
-    with pytest.raises(AdminError, match="respond.status"):
-        avara_mock.fail(CREATE, status=99)
-
-
-@pytest.mark.avara(latency="20ms..40ms")
-def test_every_answer_is_late(avara_client, avara_mock):
-    avara_client.viewer.users.list()
-    (entry,) = avara_mock.journal()
-    assert entry["durationMs"] >= 20
-
-
-def test_the_live_server_takes_the_same_calls(avara_server):
-    with avara_server.fail(CREATE, method="POST", drop="before"):
-        with Avara(api_key="k", base_url=avara_server.url, max_retries=0) as client:
-            with pytest.raises(avara.APIConnectionError):
-                create_study(client, "1.2.840.5")
-    assert avara_server.studies == []
-    assert [entry["status"] for entry in avara_server.journal()] == [None]
-'''
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+SECTION = README.split("## Faults, state and the request journal in your tests", 1)[1]
+README_EXAMPLE = re.findall(r"```python\n(.*?)```", SECTION.split("\n## ", 1)[0], re.DOTALL)[0]
+"""The section's Python example, as the README shows it."""
 
 
 def test_plugin_control_marker_latency_delays_every_answer(pytester: pytest.Pytester) -> None:

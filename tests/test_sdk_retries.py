@@ -22,23 +22,15 @@ from avara.types.viewer import StudyCreateResponse
 
 from mockserver.plugin.intercept import InProcessMock
 from mockserver.plugin.live import LiveServer
-from mockserver.settings import Settings
 from tests.conftest import fresh_uid
+from tests.control_apps import module_servers
 
 CREATE = "/v1/viewer/studies"
 FAST_RETRY = {"retry-after-ms": "10"}
 BACKOFF_FLOOR = 1.0  # the SDK's own waits after two failures: at least 0.375 s + 0.75 s
 
 
-@pytest.fixture(scope="module")
-def avara_servers() -> Iterator[dict[Settings, LiveServer]]:
-    """This module's live mocks (the plugin's ``avara_servers``, narrowed to the module):
-    stopped when the module ends, so no mock thread outlives it into the plugin tests that
-    check every one they started is gone."""
-    servers: dict[Settings, LiveServer] = {}
-    yield servers
-    for server in servers.values():
-        server.stop()
+avara_servers = pytest.fixture(scope="module")(module_servers)
 
 
 @dataclass(frozen=True)

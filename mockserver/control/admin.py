@@ -139,6 +139,6 @@ def admin_routes(
         route("/faults", clear_faults, "DELETE"),
         route("/faults/{faultId}", remove_fault, "DELETE"),
         route("/openapi.json", openapi_json, "GET"),
-        *dashboard_routes(services, plane),
+        *dashboard_routes(services, plane, contract),
     ]
     return [guard.protect(each) for each in routes]

@@ -8,13 +8,12 @@ leaves all of this out: the control plane is not part of the Avara API.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 from mockserver.contract import ID_PREFIX, Contract
+from mockserver.openapi import References
 
-COMPONENTS = "#/components/schemas/"
 TAG = "avara-mock control plane"
 ERROR = "error"
 STATE, FAULT, JOURNAL_QUERY = "mock-state", "mock-fault", "mock-journal-query"
@@ -92,7 +91,7 @@ PAGES = (
 
 def build_admin_openapi(contract: Contract) -> dict[str, Any]:
     """The document: every admin route, components from the control documents down."""
-    refs = _References(contract)
+    refs = References(contract, _reachable(contract, [*contract.control_documents, ERROR]))
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
         paths.setdefault(operation.path, {})[operation.method] = _operation(operation, refs)
@@ -130,39 +129,7 @@ def build_admin_openapi(contract: Contract) -> dict[str, Any]:
     }
 
 
-class _References:
-    """The control documents, the documents they refer to, and their references rewritten
-    to point into ``#/components/schemas/``."""
-
-    def __init__(self, contract: Contract) -> None:
-        self.contract = contract
-        self.documents = _reachable(contract, [*contract.control_documents, ERROR])
-
-    def component(self, document: str) -> dict[str, str]:
-        return {"$ref": COMPONENTS + self.contract.documents[document]["title"]}
-
-    def rewrite(self, node: Any) -> Any:
-        node = copy.deepcopy(node)
-        _rewrite(node, self.contract)
-        return node
-
-    def components(self) -> dict[str, Any]:
-        schemas: dict[str, Any] = {}
-        for name in self.documents:
-            doc = self.contract.documents[name]
-            named = dict(doc.get("$defs", {}))
-            if doc.get("type") or doc.get("properties"):
-                named[doc["title"]] = {
-                    k: v for k, v in doc.items() if k not in ("$schema", "$id", "$defs", "x-sdk")
-                }
-            for title, schema in named.items():
-                if title in schemas:
-                    raise ValueError(f"two schemas of schemas/ are both named {title!r}")
-                schemas[title] = self.rewrite(schema)
-        return schemas
-
-
-def _operation(operation: AdminOperation, refs: _References) -> dict[str, Any]:
+def _operation(operation: AdminOperation, refs: References) -> dict[str, Any]:
     status, answer = operation.answer
     schema = refs.component(answer) if isinstance(answer, str) else refs.rewrite(answer)
     described: dict[str, Any] = {"summary": operation.summary, "tags": [TAG]}
@@ -225,22 +192,3 @@ def _referred(node: Any) -> list[str]:
     if isinstance(node, list):
         return [name for child in node for name in _referred(child)]
     return []
-
-
-def _rewrite(node: Any, contract: Contract) -> None:
-    """``urn:`` and local ``#/$defs/`` references -> components (a ``$defs`` entry is a
-    component under its own name, a document under its title)."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            document, _, pointer = ref.partition("#")
-            if pointer.startswith("/$defs/"):
-                node["$ref"] = COMPONENTS + pointer.removeprefix("/$defs/")
-            elif document.startswith(ID_PREFIX):
-                title = contract.documents[document.removeprefix(ID_PREFIX)]["title"]
-                node["$ref"] = COMPONENTS + title
-        for child in node.values():
-            _rewrite(child, contract)
-    elif isinstance(node, list):
-        for child in node:
-            _rewrite(child, contract)
