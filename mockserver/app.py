@@ -14,12 +14,17 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
 from mockserver.contract import Contract
+from mockserver.control.admin import admin_routes
+from mockserver.control.middleware import ControlMiddleware
+from mockserver.control.plane import control_of
+from mockserver.control.state import start_from
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound
 from mockserver.http.auth import Authenticator
 from mockserver.http.endpoints import Call, JsonEndpoint, origin, route
@@ -48,11 +53,16 @@ def create_app(
 
     ``contract`` replaces the one of schemas/ (the contract suite's catalog of broken
     servers edits a copy of it); ``clock`` and ``monotonic`` replace the wall clock and the
-    one URL tokens expire on.
+    one URL tokens expire on. ``settings.scenario`` is loaded before anything is served
+    (``ScenarioError`` names what is wrong with it); the control plane (``/_mock/``) comes
+    with every mock, its middleware in front of every route.
     """
     settings = settings or Settings()
     contract = contract or Contract.load()
     world = services_of(settings, contract, clock, monotonic)
+    if settings.scenario is not None:
+        start_from(world, settings.scenario)
+    plane = control_of(settings, contract)
     service, users, invitations, sessions = (
         world.studies,
         world.users,
@@ -176,9 +186,12 @@ def create_app(
             Route(f"{VIEW_PATH}{{token}}", view, methods=["GET"]),
             Route(f"{SESSION_PATH}{{token}}", view_session, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
+            *admin_routes(world, plane, settings, contract),
         ],
+        middleware=[Middleware(ControlMiddleware, plane=plane, contract=contract)],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: api_error},
     )
     app.state.service = service
     app.state.services = world
+    app.state.control = plane
     return app

@@ -13,11 +13,12 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, JOURNAL_SIZE, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 ACCESS_LOG_LEVELS = ("info", "debug", "trace")
 METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+CONTROL = "/_mock"
 
 
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +63,86 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         choices=LOG_LEVELS,
         help="info and more detailed levels also print a line per request (default info)",
     )
+    control = parser.add_argument_group(
+        "control plane", "the /_mock/ routes tests and people set the mock up and watch it with"
+    )
+    control.add_argument(
+        "--latency",
+        type=latency,
+        metavar="DELAY",
+        help="delay every API answer: 50ms, 1s, or a range drawn from, 20ms..200ms",
+    )
+    control.add_argument(
+        "--fault-rate",
+        type=fraction,
+        default=0.0,
+        metavar="RATE",
+        help="answer this share of API requests (0 to 1, e.g. 0.05) with a random 429, 500 "
+        "or 503 carrying retry headers",
+    )
+    control.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="start from this state document (as GET /_mock/state writes it); "
+        "POST /_mock/reset goes back to it",
+    )
+    control.add_argument(
+        "--admin-token",
+        type=token,
+        metavar="TOKEN",
+        help="require this token on /_mock/ (Authorization: Bearer TOKEN); without it, "
+        "/_mock/ is open only when the mock binds a loopback address",
+    )
+    control.add_argument(
+        "--journal-size",
+        type=count,
+        default=JOURNAL_SIZE,
+        metavar="N",
+        help=f"keep the latest N requests in the journal, GET /_mock/requests "
+        f"(default {JOURNAL_SIZE})",
+    )
+
+
+def latency(text: str) -> tuple[float, float]:
+    """``--latency``: ``(low, high)`` milliseconds; argparse exits 2 with the accepted forms."""
+    from mockserver.control.latency import parse_latency
+
+    try:
+        return parse_latency(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def fraction(text: str) -> float:
+    """``--fault-rate``: a share of requests, from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share of requests: give a number from 0 to 1, such as 0.05"
+        )
+    return value
+
+
+def count(text: str) -> int:
+    """``--journal-size``: a whole number, at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of requests to keep: give a whole number, at least 1"
+        )
+    return int(text)
+
+
+def token(text: str) -> str:
+    """``--admin-token``: any text a header can carry, not empty."""
+    if not text.strip() or not text.isprintable() or text != text.strip():
+        raise argparse.ArgumentTypeError(
+            "the admin token must be printable text, not empty and without leading or "
+            "trailing spaces (it is sent as 'Authorization: Bearer TOKEN')"
+        )
+    return text
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -101,17 +182,37 @@ def route_lines(routes: Iterable[Any]) -> list[str]:
     return lines
 
 
-def banner(url: str, routes: Iterable[Any]) -> str:
-    """What ``serve`` prints: the URL line first (tests parse it), the export, the routes."""
-    return "\n".join(
-        [
-            f"avara-mock serving the Avara Viewer API at {url}",
-            "Point the SDK at it:",
-            f"  export AVARA_BASE_URL={url}",
-            "Routes:",
-            *route_lines(routes),
-        ]
-    )
+def banner(url: str, routes: Iterable[Any], control: str = "") -> str:
+    """What ``serve`` prints: the URL line first (tests parse it), the export, the API's
+    routes, then the control plane's (``/_mock/``), headed by ``control`` (who may use it)."""
+    listed = list(routes)
+    api = [route for route in listed if not _is_control(route)]
+    admin = [route for route in listed if _is_control(route)]
+    lines = [
+        f"avara-mock serving the Avara Viewer API at {url}",
+        "Point the SDK at it:",
+        f"  export AVARA_BASE_URL={url}",
+        "Routes:",
+        *route_lines(api),
+    ]
+    if admin:
+        lines += [f"Control plane{f' ({control})' if control else ''}:", *route_lines(admin)]
+    return "\n".join(lines)
+
+
+def _is_control(route: Any) -> bool:
+    return str(getattr(route, "path", "")).startswith(CONTROL)
+
+
+def control_access(settings: Settings) -> str:
+    """Who may use ``/_mock/``, in the banner's words."""
+    from mockserver.control.guard import is_loopback
+
+    if settings.admin_token is not None:
+        return "needs the admin token: Authorization: Bearer TOKEN"
+    if is_loopback(settings.host):
+        return "open: the mock binds a loopback address"
+    return "closed: not a loopback address and no --admin-token"
 
 
 def serve(settings: Settings) -> int:
@@ -123,7 +224,9 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from mockserver.app import create_app
+    from mockserver.control.state import ScenarioError
     from mockserver.http.access_log import AccessLog
+    from mockserver.http.protocol import protocol_for
 
     try:
         sock = bind(settings.host, settings.port)
@@ -136,11 +239,20 @@ def serve(settings: Settings) -> int:
         return 2
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    app = create_app(settings)
-    print(banner(f"http://{shown}:{port}", app.routes), flush=True)
+    try:
+        app = create_app(settings)
+    except ScenarioError as exc:
+        sock.close()
+        print(f"avara-mock: {exc}", file=sys.stderr)
+        return 2
+    print(banner(f"http://{shown}:{port}", app.routes, control_access(settings)), flush=True)
     access = AccessLog(app) if settings.log_level in ACCESS_LOG_LEVELS else None
     config = uvicorn.Config(
-        access or app, log_level=settings.log_level, access_log=False, lifespan="off"
+        access or app,
+        log_level=settings.log_level,
+        access_log=False,
+        lifespan="off",
+        http=protocol_for("auto"),
     )
     # What start-up made (modules, schemas, validators) lives as long as the process: out of
     # the collector's sight, full collections walk only what serving adds (p99 latency).
@@ -164,6 +276,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         strict_references=args.strict_references,
         api_keys=tuple(args.api_keys),
         log_level=args.log_level,
+        latency=args.latency,
+        fault_rate=args.fault_rate,
+        scenario=args.scenario,
+        admin_token=args.admin_token,
+        journal_size=args.journal_size,
     )
 
 

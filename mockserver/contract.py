@@ -17,6 +17,7 @@ import jsonschema_rs
 
 ID_PREFIX = "urn:avara-mock:"
 STATEFUL = "x-stateful-rules"
+CONTROL_PREFIX = "mock-"
 Tag = Literal["stated", "inferred"]
 JSON = Any
 
@@ -39,6 +40,12 @@ def data_folder(name: str) -> Path:
     raise DataFolderNotFound(
         f"avara-mock cannot find its {name}/ folder next to {here}; reinstall the package"
     )
+
+
+def is_control(name: str) -> bool:
+    """Whether a document describes the mock's control plane (``/_mock/``), not the Viewer
+    API: such documents stay out of the public OpenAPI document and of drift."""
+    return name.startswith(CONTROL_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,16 @@ class Contract:
             doc = json.loads(path.read_text(encoding="utf-8"))
             documents[doc["$id"].removeprefix(ID_PREFIX)] = doc
         return cls(documents)
+
+    @property
+    def viewer_documents(self) -> dict[str, JSON]:
+        """The documents of the Viewer API: every one but the control plane's."""
+        return {name: doc for name, doc in self.documents.items() if not is_control(name)}
+
+    @property
+    def control_documents(self) -> dict[str, JSON]:
+        """The documents of the control plane (``mock-*``), validated like the API's."""
+        return {name: doc for name, doc in self.documents.items() if is_control(name)}
 
     def resolved(self, name: str) -> JSON:
         """The document with every ``$ref`` inlined, so that error schema paths walk it directly."""

@@ -87,3 +87,17 @@ class UnsupportedMediaType(ApiError):
 
     status = 415
     type = "unsupported_media_type"
+
+
+class TooManyRequests(ApiError):
+    """A fault of the control plane answered as a rate-limited API would."""
+
+    status = 429
+    type = "rate_limited"
+
+
+class ServiceUnavailable(ApiError):
+    """A fault of the control plane answered as an overloaded or restarting API would."""
+
+    status = 503
+    type = "service_unavailable"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -142,7 +143,7 @@ PAGES: tuple[Page, ...] = (
 
 def build_openapi(contract: Contract) -> dict[str, Any]:
     """Every schema document becomes a component; references are rewritten to point at them."""
-    refs = _References(contract)
+    refs = References(contract)
     paths: dict[str, dict[str, Any]] = {}
     for resource in RESOURCES:
         for operation in resource.operations:
@@ -178,11 +179,14 @@ def build_openapi(contract: Contract) -> dict[str, Any]:
     }
 
 
-class _References:
-    """Rewrites the schemas' ``urn:`` references into ``#/components/schemas/`` ones."""
+class References:
+    """Rewrites the schemas' ``urn:`` references into ``#/components/schemas/`` ones, and
+    makes the components of some documents (the Viewer API's unless told which: the control
+    plane's ``mock-*`` documents are not the Viewer API's)."""
 
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, documents: Iterable[str] | None = None) -> None:
         self.contract = contract
+        self.documents = list(contract.viewer_documents if documents is None else documents)
         self.titles = {name: doc["title"] for name, doc in contract.documents.items()}
 
     def component(self, document: str) -> dict[str, str]:
@@ -198,16 +202,17 @@ class _References:
     def components(self) -> dict[str, Any]:
         """Each document's ``$defs`` and each document that describes a value."""
         schemas: dict[str, Any] = {}
-        for doc in self.contract.documents.values():
+        for name in self.documents:
+            doc = self.contract.documents[name]
             named = dict(doc.get("$defs", {}))
             if doc.get("type") or doc.get("properties"):
                 named[doc["title"]] = {
                     k: v for k, v in doc.items() if k not in ("$schema", "$id", "$defs", "x-sdk")
                 }
-            for name, schema in named.items():
-                if name in schemas:
-                    raise ValueError(f"two schemas of schemas/ are both named {name!r}")
-                schemas[name] = self.rewrite(schema)
+            for title, schema in named.items():
+                if title in schemas:
+                    raise ValueError(f"two schemas of schemas/ are both named {title!r}")
+                schemas[title] = self.rewrite(schema)
         return schemas
 
     def _rewrite_refs(self, node: Any) -> None:
@@ -217,7 +222,7 @@ class _References:
                 document, _, pointer = ref.partition("#")
                 if pointer.startswith("/$defs/"):
                     node["$ref"] = COMPONENTS + pointer.removeprefix("/$defs/")
-                else:
+                elif document.startswith(ID_PREFIX):
                     node["$ref"] = COMPONENTS + self.titles[document.removeprefix(ID_PREFIX)]
             for child in node.values():
                 self._rewrite_refs(child)
@@ -226,7 +231,7 @@ class _References:
                 self._rewrite_refs(child)
 
 
-def _operation(resource: Resource, operation: Operation, refs: _References) -> dict[str, Any]:
+def _operation(resource: Resource, operation: Operation, refs: References) -> dict[str, Any]:
     status, answer = operation.answer
     in_path = PARAMETER.findall(operation.path)
     path_document = resource.path_parameters if in_path else None
@@ -277,7 +282,7 @@ def _camel(name: str) -> str:
 
 
 def _parameter(
-    refs: _References, document: str | None, name: str, where: str, *, required: bool
+    refs: References, document: str | None, name: str, where: str, *, required: bool
 ) -> dict[str, Any]:
     """A parameter from a property of a schema document, described by it."""
     if document is None:
@@ -304,7 +309,7 @@ def _json(schema: dict[str, str]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _error(refs: _References, description: str) -> dict[str, Any]:
+def _error(refs: References, description: str) -> dict[str, Any]:
     return {"description": description, **_json(refs.component("error"))}
 
 

@@ -21,7 +21,14 @@ from mockserver.resources.studies import Studies, StudyService, filters_of
 from mockserver.resources.users import Users, UserService
 from mockserver.settings import Settings
 from mockserver.world.clinic import Clinic
-from mockserver.world.clock import SEEDED_EPOCH, Clock, SteppingClock, SystemClock, rfc3339
+from mockserver.world.clock import (
+    SEEDED_EPOCH,
+    Clock,
+    SteppingClock,
+    SystemClock,
+    WorldClock,
+    rfc3339,
+)
 from mockserver.world.cursors import CursorCodec
 from mockserver.world.ids import IdSource
 from mockserver.world.memory import MemoryStudyStore
@@ -40,10 +47,12 @@ def studies_of(
     clock: Clock | None = None,
     monotonic: Callable[[], float] = time.monotonic,
     clinic: Clinic | None = None,
+    ids: IdSource | None = None,
 ) -> Studies:
     """The stateful studies service, or the stateless one: what the routes call.
 
-    ``monotonic`` is what URL tokens expire on (tests pass a fake one).
+    ``monotonic`` is what URL tokens expire on (tests pass a fake one); ``ids`` is where study
+    ids come from (the mock's services keep it, so a loaded state can move it on).
     """
     if settings.stateless:
         from mockserver.stateless.studies import StatelessStudies
@@ -71,7 +80,7 @@ def studies_of(
         contract,
         MemoryStudyStore(tuple(filters_of(contract).values())),
         clock,
-        IdSource(settings.seed),
+        ids or IdSource(settings.seed),
         StudyShape(contract, references, person),
         TokenBook(lifetime, settings.seed, monotonic),
         CursorCodec(settings.seed),
@@ -83,13 +92,23 @@ def studies_of(
 
 @dataclass
 class Services:
-    """The resources of one mock, and the clinic behind them (None when stateless)."""
+    """The resources of one mock, and the clinic behind them (None when stateless).
+
+    A stateful mock also keeps what its state document (mockserver/control/state.py) reads
+    and replaces beside the resources: the clock they all read, the source of study ids, the
+    contract, and the document it started from (``--scenario``), which the control plane's
+    reset goes back to (``Services.reset`` alone goes back to the seeded start).
+    """
 
     studies: Studies
     users: Users
     invitations: Invitations
     sessions: Sessions
     clinic: Clinic | None
+    clock: WorldClock | None = None
+    ids: IdSource | None = None
+    contract: Contract | None = None
+    scenario: dict[str, Any] | None = None
 
     def reset(self) -> None:
         """Back to the start: the seeded clinic, no studies or sessions, seeded ids and clock."""
@@ -126,15 +145,19 @@ def services_of(
             StatelessSessions(contract, settings),
             None,
         )
-    clock = clock or (SteppingClock() if settings.seed is not None else SystemClock())
+    shared = WorldClock(clock or (SteppingClock() if settings.seed is not None else SystemClock()))
     clinic = Clinic(contract, settings.seed)
-    studies = studies_of(settings, contract, clock, monotonic, clinic)
+    ids = IdSource(settings.seed)
+    studies = studies_of(settings, contract, shared, monotonic, clinic, ids)
     if not isinstance(studies, StudyService):
         raise TypeError("a stateful mock needs the stateful studies service")
     return Services(
         studies,
-        UserService(contract, settings, clinic, clock),
-        InvitationService(contract, settings, clinic, clock),
+        UserService(contract, settings, clinic, shared),
+        InvitationService(contract, settings, clinic, shared),
         SessionService(contract, settings, monotonic),
         clinic,
+        shared,
+        ids,
+        contract,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -139,7 +140,10 @@ def _json_type(value: Any) -> str:
 
 
 def _excerpt(value: Any) -> str:
-    text = orjson.dumps(_shallow(value, 4)).decode()
+    try:
+        text = orjson.dumps(_shallow(value, 4)).decode()
+    except TypeError:  # an integer past 64 bits (documents built in Python, not parsed JSON)
+        text = json.dumps(_shallow(value, 4), ensure_ascii=False, default=str)
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 

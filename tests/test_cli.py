@@ -32,7 +32,7 @@ def test_cli_serve_prints_url_base_url_line_and_the_routes_of_the_app() -> None:
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline().rstrip("\n") for _ in range(4 + len(routes))]
+        lines = [process.stdout.readline().rstrip("\n") for _ in range(5 + len(routes))]
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -41,8 +41,12 @@ def test_cli_serve_prints_url_base_url_line_and_the_routes_of_the_app() -> None:
     assert lines[0].startswith("avara-mock serving the Avara Viewer API at http://127.0.0.1:")
     url = lines[0].split()[-1]
     assert lines[2].strip() == f"export AVARA_BASE_URL={url}"
-    assert lines[3:] == ["Routes:", *routes]
+    control = lines.index("Control plane (open: the mock binds a loopback address):")
+    api = [line for line in routes if "/_mock" not in line]
+    assert lines[3:control] == ["Routes:", *api]
+    assert lines[control + 1 :] == [line for line in routes if "/_mock" in line]
     assert "  POST   /v1/viewer/studies" in routes
+    assert "  POST   /_mock/reset" in routes
 
 
 def test_cli_route_lines_name_each_method_once_without_head_nor_mounts() -> None:

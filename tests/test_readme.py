@@ -169,3 +169,31 @@ def test_staging_url_is_routed(avara_mock):
 """
     )
     pytester.runpytest_subprocess("-q", "test_staging.py").assert_outcomes(passed=1)
+
+
+def test_readme_control_plane_session_runs_with_curl(tmp_path: Path) -> None:
+    """The Control plane section's shell session, run as written (curl, jq and the SDK)
+    against a live mock: the journal shows the SDK retrying through the 429 fault."""
+    section = README.split("## Control plane", 1)[1].split("\n## ", 1)[0]
+    (session,) = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    with live_server() as url:
+        script = session.replace("http://127.0.0.1:4010", url)
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    statuses = [json.loads(line)["status"] for line in lines if line.startswith('{"id":')]
+    assert statuses[-3:] == [429, 429, 201]
+    assert json.loads(lines[-1]) == ["1.2.840.10008.1", "1.2.840.10008.2"]
+    assert (tmp_path / "scenario.json").is_file()

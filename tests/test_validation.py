@@ -152,3 +152,13 @@ def test_validation_cases_generator_matches_fixture_counts(contract: Contract) -
     cases: list[Case] = [*valid_cases(contract), *invalid_cases(contract)]
     assert len(FIXTURES["valid"]) + len(FIXTURES["invalid"]) == len(cases)
     assert all(len(c.expect) == 1 for c in invalid_cases(contract))
+
+
+def test_validation_names_the_field_of_an_integer_past_64_bits(contract: Contract) -> None:
+    """Documents built in Python (the plugin's, the admin API's) may hold any int; the
+    violation still names the field instead of failing to quote the value."""
+    validator = DocumentValidator(contract, "study-create-request")
+    body = {"severity": 10**30, "studyDescription": "x", "studyInstanceUid": "1.2"}
+    (problem,) = validator.violations(body)
+    assert problem.field == "severity"
+    assert str(10**30) in problem.message

@@ -3,7 +3,8 @@
 respx patches httpx; a request under the base URL goes to the ASGI app (awaited directly for
 async clients, run on a private loop for sync ones), any other request goes on to whatever
 comes next: another respx router, else the client's own transport. The routed requests are
-kept as a journal.
+kept (``requests``, the httpx requests as sent); the mock's own journal, faults and state are
+reached through its admin API (``MockControls``), called in-process like any other request.
 
 Where the mock sits among respx routers, and why: respx asks the routers started on one of its
 mockers in the order they started, moving on only while a router declines a request (raises
@@ -35,8 +36,12 @@ import respx
 from respx.patterns import Lookup, Match, Pattern
 from starlette.applications import Starlette
 
+from mockserver.control.middleware import ConnectionDropped
 from mockserver.http.inprocess import SyncRunner, call_app
+from mockserver.plugin.control import TOKEN_HEADER, AdminAnswer, MockControls, decode, encode
 
+DROPPED = "Server disconnected without sending a response."
+_SET_BY_CALL = (b"content-length", b"host")
 _RESOLVING_ASYNC: ContextVar[bool] = ContextVar("avara_mock_resolving_async", default=False)
 
 
@@ -76,11 +81,13 @@ class _Under(Pattern):
         return Match(self._mock.routes(request.url))
 
 
-class InProcessMock:
-    """The mock behind every httpx client (sync and async) for one base URL."""
+class InProcessMock(MockControls):
+    """The mock behind every httpx client (sync and async) for one base URL; ``admin_token``
+    is the one the app's ``/_mock/`` wants, if any."""
 
-    def __init__(self, app: Starlette, base_url: str) -> None:
+    def __init__(self, app: Starlette, base_url: str, admin_token: str | None = None) -> None:
         self.app = app
+        self._admin_token = admin_token
         self.base_url = base_url.rstrip("/")
         self._base = _origin(httpx.URL(self.base_url))
         self._prefix = httpx.URL(self.base_url).path.rstrip("/")
@@ -117,10 +124,22 @@ class InProcessMock:
         return list(self.app.state.services.invited())
 
     def reset(self) -> None:
-        """As new: the seeded clinic, no studies or sessions, an empty journal, seeded ids and
-        clock back at their start."""
-        self.app.state.services.reset()
+        """As new: the seeded clinic (or the scenario), no studies or sessions, no faults, empty
+        journals, seeded ids and clock back at their start."""
+        self._back_to_start(self.app.state.services)
         self._route.calls.clear()
+
+    def _admin(self, method: str, path: str, query: str = "", body: Any = None) -> AdminAnswer:
+        headers = [(b"accept", b"application/json")]
+        if body is not None:
+            headers.append((b"content-type", b"application/json"))
+        if self._admin_token is not None:
+            headers.append((TOKEN_HEADER.encode(), self._admin_token.encode()))
+        content = encode(body)
+        raw = self._runner.run(
+            lambda: call_app(self.app, method, path, headers, content, query.encode())
+        )
+        return AdminAnswer(raw.status, decode(raw.body))
 
     def _onward(self, request: httpx.Request) -> httpx.Request | None:
         """Not the mock's: ``None`` (no match) while another router shares the mocker, so respx
@@ -141,11 +160,16 @@ class InProcessMock:
             else request.content
         )
         path = request.url.path[len(self._prefix) :] or "/"
-        headers = [(k.lower(), v) for k, v in request.headers.raw if k.lower() != b"content-length"]
+        # call_app sets host (from the URL) and content-length (from the body) itself
+        headers = [(k.lower(), v) for k, v in request.headers.raw if k.lower() not in _SET_BY_CALL]
         url = request.url
-        raw = await call_app(
-            self.app, request.method, path, headers, body, url.query, url.netloc, url.scheme
-        )
+        try:
+            raw = await call_app(
+                self.app, request.method, path, headers, body, url.query, url.netloc, url.scheme
+            )
+        except ConnectionDropped as dropped:
+            # What httpx raises when a live server closes the connection without an answer.
+            raise httpx.RemoteProtocolError(DROPPED, request=request) from dropped
         return httpx.Response(raw.status, headers=raw.headers, content=raw.body, request=request)
 
     def start(self) -> InProcessMock:

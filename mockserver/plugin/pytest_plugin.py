@@ -38,7 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "avara(seed=None, lenient=False, api_keys=(), stateless=False, "
-        "strict_references=False): configure this test's avara-mock",
+        "strict_references=False, latency=None, fault_rate=0.0, scenario=None, "
+        "admin_token=None, journal_size=1000): configure this test's avara-mock (latency: "
+        "'50ms', '20ms..200ms'; scenario: a state document's path)",
     )
 
 
@@ -51,7 +53,27 @@ def avara_settings(request: pytest.FixtureRequest) -> Settings:
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     options.setdefault("seed", request.config.getoption("avara_seed"))
     options["api_keys"] = tuple(options.get("api_keys", ()))
+    if options.get("latency") is not None:
+        options["latency"] = _latency(options["latency"])
     return Settings(**options)
+
+
+def _latency(value: object) -> tuple[float, float]:
+    """The marker's ``latency``: text as the CLI's ``--latency`` takes it ("50ms",
+    "20ms..200ms"), or a (low, high) pair of milliseconds."""
+    if isinstance(value, str):
+        from mockserver.control.latency import parse_latency
+
+        try:
+            return parse_latency(value)
+        except ValueError as error:
+            pytest.fail(f"@pytest.mark.avara(latency={value!r}): {error}", pytrace=False)
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return float(value[0]), float(value[1])
+    pytest.fail(
+        f"@pytest.mark.avara(latency={value!r}): give text such as '50ms' or '20ms..200ms'",
+        pytrace=False,
+    )
 
 
 @pytest.fixture
@@ -73,14 +95,16 @@ def avara_mock(
     avara_api_key: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[InProcessMock]:
-    """A fresh mock behind every httpx client for ``avara_base_url``; no port is opened."""
+    """A fresh mock behind every httpx client for ``avara_base_url``; no port is opened.
+    ``fail``, ``state`` and ``journal`` drive its control plane (mockserver/plugin/control.py)."""
     from mockserver.app import create_app
     from mockserver.plugin.intercept import InProcessMock
 
     current = os.environ.get("AVARA_API_KEY")
     if not current or (avara_settings.api_keys and current not in avara_settings.api_keys):
         monkeypatch.setenv("AVARA_API_KEY", avara_api_key)
-    with InProcessMock(create_app(avara_settings), avara_base_url) as mock:
+    app = create_app(avara_settings)
+    with InProcessMock(app, avara_base_url, avara_settings.admin_token) as mock:
         yield mock
 
 
@@ -94,15 +118,19 @@ def avara_servers() -> Iterator[dict[Settings, LiveServer]]:
 
 
 @pytest.fixture
-def avara_server(avara_settings: Settings, avara_servers: dict[Settings, LiveServer]) -> LiveServer:
-    """A mock on 127.0.0.1 and a free port (one a session per settings), emptied for each test."""
+def avara_server(
+    avara_settings: Settings, avara_servers: dict[Settings, LiveServer]
+) -> Iterator[LiveServer]:
+    """A mock on 127.0.0.1 and a free port (one a session per settings), emptied for each test;
+    the test's faults end with it."""
     from mockserver.plugin.live import LiveServer
 
     server = avara_servers.get(avara_settings)
     if server is None:
         server = avara_servers[avara_settings] = LiveServer(avara_settings).start()
     server.reset()
-    return server
+    yield server
+    server.clear_faults()
 
 
 def _sdk() -> Any:

@@ -50,11 +50,13 @@ class Clinic:
         if unknown:
             raise ValueError(f"clinic roles not in the schema's ClinicRole: {sorted(unknown)}")
         random_ = random.Random(f"clinic {self._seed}")
-        self.clinic_id = str(uuid.UUID(int=random_.getrandbits(128), version=4))
+        self.clinic_id = self._start_clinic_id = str(
+            uuid.UUID(int=random_.getrandbits(128), version=4)
+        )
         self._users = RecordStore("userId")
         self._invitations = RecordStore("invitationId")
         self.revoked: set[str] = set()
-        self._owner_id = ""
+        self._owner_id = self._start_owner_id = ""
         self._start: tuple[list[Record], list[Record]] | None = None
         self._seeded = False
 
@@ -78,10 +80,22 @@ class Clinic:
 
     def reset(self) -> None:
         """Back to the seeded start: the same people, no one else, everyone with access."""
+        self.clinic_id = self._start_clinic_id
         self._users.clear()
         self._invitations.clear()
         self.revoked.clear()
         self._seeded = False
+
+    def replace(
+        self, clinic_id: str, users: RecordStore, invitations: RecordStore, revoked: set[str]
+    ) -> None:
+        """Hold these instead (a loaded state document, checked and built beforehand): only
+        assignments, so the clinic is never half replaced; a reset goes back to the seed."""
+        owners = [user["userId"] for user in users.records() if user["level"] == "owner"]
+        self.clinic_id = clinic_id
+        self._users, self._invitations, self.revoked = users, invitations, revoked
+        self._owner_id = owners[0] if owners else ""
+        self._seeded = True
 
     def _seed_once(self) -> None:
         """The seeded people, made on first use (faker costs a tenth of a second: a mock whose
@@ -91,7 +105,9 @@ class Clinic:
         self._seeded = True
         if self._start is None:
             self._start = self._people()
+            self._start_owner_id = self._owner_id
         users, invitations = self._start
+        self._owner_id = self._start_owner_id
         for user in users:
             self._users.add(user)
         for invitation in invitations:

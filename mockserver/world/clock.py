@@ -59,6 +59,16 @@ class SteppingClock:
         self._next = start
         self._step = step
 
+    @property
+    def upcoming(self) -> datetime:
+        """The instant the next reading tells: with the step, all a state document keeps."""
+        return self._next
+
+    @property
+    def step(self) -> timedelta:
+        """How far each reading moves the clock."""
+        return self._step
+
     def reset(self) -> None:
         """Back to the first reading."""
         self._next = self._start
@@ -67,3 +77,24 @@ class SteppingClock:
         moment = self._next
         self._next += self._step
         return rfc3339(moment)
+
+
+class WorldClock:
+    """The one clock every service of a mock reads: the clock it started with, or the one a
+    loaded state document set (the wall clock, or a stepping clock at its next instant).
+
+    Services keep this object, never the clock inside it, so a load changes the time for
+    all of them in one assignment; a reset goes back to the clock of the start.
+    """
+
+    def __init__(self, start: Clock) -> None:
+        self.start = start
+        self.current: Clock = start
+
+    def now(self) -> str:
+        return self.current.now()
+
+    def reset(self) -> None:
+        """The clock of the start, from its first reading."""
+        self.current = self.start
+        self.start.reset()

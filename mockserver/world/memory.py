@@ -143,6 +143,9 @@ class MemoryStudyStore:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def empty(self) -> MemoryStudyStore:
+        return MemoryStudyStore(self._indexed)
+
     def clear(self) -> None:
         self._rows.clear()
         self._shared.clear()

@@ -95,6 +95,11 @@ class StudyStore(Protocol):
 
     def __len__(self) -> int: ...
 
+    def empty(self) -> StudyStore:
+        """A new, empty store of the same kind and indexes: a loaded state is built in one,
+        then swapped in, so a failure leaves the old one as it was."""
+        ...
+
     def clear(self) -> None:
         """Forget every study."""
         ...
