@@ -200,9 +200,9 @@ def test_plugin_contract_suite_runs_downstream_against_a_live_mock(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = len(CHECKS) + len(INVARIANTS)
-    monkeypatch.setenv("AVARA_CONTRACT_MAX_EXAMPLES", "30")
-    monkeypatch.setenv("AVARA_CONTRACT_SEQUENCES", "3")
-    monkeypatch.setenv("AVARA_CONTRACT_STEPS", "12")
+    monkeypatch.setenv("AVARA_CONTRACT_MAX_EXAMPLES", "10")
+    monkeypatch.setenv("AVARA_CONTRACT_SEQUENCES", "2")
+    monkeypatch.setenv("AVARA_CONTRACT_STEPS", "10")
     with live_server() as url:
         monkeypatch.setenv("AVARA_BASE_URL", url)
         result = pytester.runpytest_subprocess(

@@ -129,8 +129,8 @@ def test_readme_contract_commands_run_against_the_mock(tmp_path: Path) -> None:
     first, gate, under_pytest = blocks[0], blocks[1].splitlines()[-1], blocks[2]
     with live_server() as url:
         env = {**os.environ, "STAGING_URL": url, "AVARA_API_KEY": "anything"}
-        env["AVARA_CONTRACT_MAX_EXAMPLES"] = "40"
-        env["AVARA_CONTRACT_SEQUENCES"], env["AVARA_CONTRACT_STEPS"] = "3", "12"
+        env["AVARA_CONTRACT_MAX_EXAMPLES"] = "10"
+        env["AVARA_CONTRACT_SEQUENCES"], env["AVARA_CONTRACT_STEPS"] = "2", "10"
         for command in (first.replace("http://127.0.0.1:4010", url), gate):
             done = _run_documented(command, env, tmp_path)
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
