@@ -244,3 +244,22 @@ def test_stateful_script_snippet_of_a_long_sequence_runs_on_a_fresh_mock(
     with _sdk_against(create_app(Settings()), monkeypatch), contextlib.redirect_stdout(printed):
         exec(compile(snippet, "<reproduction>", "exec"), {})
     assert printed.getvalue().count("\n") >= len(steps) - snippet.count(" = client.")
+
+
+def test_stateful_script_body_that_is_no_object_goes_through_the_raw_client(
+    contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An invalid update whose body is a JSON array cannot be an SDK method's keywords or
+    its ``extra_body`` (merged into an object): the snippet sends it with ``client.patch``,
+    and running it shows the mock's 400."""
+    create = {"severity": "high", "studyDescription": f"{TOKEN} x", "studyInstanceUid": UID}
+    steps = [
+        _step(Call("viewer.studies.create", body=create), 201, {"studyId": STUDY_ID}),
+        _step(Call("viewer.studies.update", {"studyId": STUDY_ID}, body=["x"]), 400, {}),
+    ]
+    snippet = python(steps, _breach(steps[-1]), contract=contract, base_url=BASE, api_key=KEY)
+    assert "client.patch(f'/v1/viewer/studies/{study_1.study_id}', body=['x']" in snippet
+    printed = io.StringIO()
+    with _sdk_against(create_app(Settings()), monkeypatch), contextlib.redirect_stdout(printed):
+        exec(compile(snippet, "<reproduction>", "exec"), {})
+    assert printed.getvalue().startswith("400 ")

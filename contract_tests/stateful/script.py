@@ -116,7 +116,10 @@ class _Snippet:
 
     def _step(self, step: Step, failing: bool) -> list[str]:
         call, answer = step.call, step.exchange.answer
-        expression = f"client.{call.spec.name}({', '.join(self._arguments(call))})"
+        if call.body is NO_BODY or isinstance(call.body, Mapping):
+            expression = f"client.{call.spec.name}({', '.join(self._arguments(call))})"
+        else:
+            expression = self._raw(call)
         refused = answer is None or not 200 <= answer.status < 300
         document = answer.document if answer is not None and answer.is_json else None
         target = self._target(call, document) if not refused else None
@@ -153,6 +156,18 @@ class _Snippet:
         self.counter[kind] = self.counter.get(kind, 0) + 1
         return f"{kind}_{self.counter[kind]}"
 
+    def _raw(self, call: Call) -> str:
+        """A call whose body is no JSON object, which the SDK's methods cannot send (their
+        ``extra_body`` is merged into an object): the client's own ``patch`` / ``post``."""
+        route = call.spec.route
+        for name in call.spec.parameters:
+            if name in call.path:
+                route = route.replace("{" + name + "}", "{" + self._value(call.path[name]) + "}")
+        return (
+            f"client.{call.spec.method.lower()}(f{route!r}, "
+            f"body={self._value(call.body)}, cast_to=object)"
+        )
+
     def _arguments(self, call: Call) -> list[str]:
         spec = call.spec
         found = [self._value(call.path[name]) for name in spec.parameters if name in call.path]
@@ -164,8 +179,6 @@ class _Snippet:
                     found.append(f"{snake(name)}={self._value(value)}")
                 else:
                     extra_body[name] = value
-        elif call.body is not NO_BODY:
-            return [*found, f"extra_body={self._value(call.body)}"]
         extra_query: dict[str, str] = {}
         reads = _reads(self.contract, spec.query)
         for name, text in call.query:
