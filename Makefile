@@ -7,7 +7,7 @@ PORT ?= 4010
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: serve test sdk-suite catalog-live lint format typecheck bench fixtures wheel clean
+.PHONY: serve test sdk-suite catalog-live lint format typecheck bench soak fixtures wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ bench: $(STAMP_TEST)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plugin.py
 	$(BIN)/python bench/contract.py
+	$(BIN)/python bench/durable.py
+
+# Ten minutes of mixed load on `serve --state FILE --workers 2` (not in `make test`): RSS and
+# open files of each worker and p99 every 30 s, then every invariant checked; exit 1 if one
+# fails. `make soak SOAK_MINUTES=2` for a shorter one.
+SOAK_MINUTES ?= 10
+soak: $(STAMP_TEST)
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES)
 
 fixtures: $(STAMP_TEST)
 	$(BIN)/python -m contract_tests.create.cases fixtures/create-requests.json

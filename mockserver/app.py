@@ -28,6 +28,7 @@ from mockserver.control.state import start_from
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound
 from mockserver.http.auth import Authenticator
 from mockserver.http.endpoints import Call, JsonEndpoint, origin, route
+from mockserver.http.limits import ConcurrencyLimit
 from mockserver.http.pages import not_found_page, session_page, study_page
 from mockserver.query import parse_query
 from mockserver.resources.sessions import SESSION_PATH
@@ -40,6 +41,13 @@ from mockserver.world.clock import Clock
 def json_response(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
     """A Starlette response for the non-hot routes."""
     return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def limited(max_concurrency: int | None) -> list[Middleware]:
+    """The bound on requests in flight, outermost (a refusal costs nothing behind it)."""
+    if max_concurrency is None:
+        return []
+    return [Middleware(ConcurrencyLimit, limit=max_concurrency)]
 
 
 def create_app(
@@ -55,7 +63,8 @@ def create_app(
     servers edits a copy of it); ``clock`` and ``monotonic`` replace the wall clock and the
     one URL tokens expire on. ``settings.scenario`` is loaded before anything is served
     (``ScenarioError`` names what is wrong with it); the control plane (``/_mock/``) comes
-    with every mock, its middleware in front of every route.
+    with every mock, its middleware in front of every route, behind the bound on requests
+    in flight when ``settings.max_concurrency`` sets one.
     """
     settings = settings or Settings()
     contract = contract or Contract.load()
@@ -188,7 +197,10 @@ def create_app(
             Route("/openapi.json", openapi_json, methods=["GET"]),
             *admin_routes(world, plane, settings, contract),
         ],
-        middleware=[Middleware(ControlMiddleware, plane=plane, contract=contract)],
+        middleware=[
+            *limited(settings.max_concurrency),
+            Middleware(ControlMiddleware, plane=plane, contract=contract),
+        ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: api_error},
     )
     app.state.service = service

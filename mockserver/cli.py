@@ -13,10 +13,21 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, JOURNAL_SIZE, Settings
+from mockserver.settings import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    HEADER_TIMEOUT_S,
+    JOURNAL_SIZE,
+    Settings,
+)
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
-ACCESS_LOG_LEVELS = ("info", "debug", "trace")
+MAX_CONCURRENCY = 256
+"""Requests in flight per process before 503 + retry-after (the README says how measured)."""
+BACKLOG = 2048
+"""Connections the kernel queues before the server accepts them (capped by somaxconn)."""
+KEEP_ALIVE_S = 5
+"""An idle keep-alive connection closes after this (uvicorn's default)."""
 METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 CONTROL = "/_mock"
 
@@ -102,6 +113,68 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         f"(default {JOURNAL_SIZE})",
     )
 
+    load = parser.add_argument_group(
+        "durability and load", "a world kept in a file, several processes, limits under abuse"
+    )
+    load.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the whole world in this SQLite file (created if missing): every "
+        "acknowledged write survives a crash or restart; default: in memory",
+    )
+    load.add_argument(
+        "--workers",
+        type=workers,
+        default=1,
+        metavar="N",
+        help="serve with N processes on the same port, sharing --state FILE (required)",
+    )
+    load.add_argument(
+        "--max-concurrency",
+        type=whole("requests in flight"),
+        default=MAX_CONCURRENCY,
+        metavar="N",
+        help=f"answer 503 with retry-after past N requests in flight per process "
+        f"(default {MAX_CONCURRENCY})",
+    )
+    load.add_argument(
+        "--header-timeout",
+        type=seconds,
+        default=HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"close a connection whose request headers have not all arrived after this "
+        f"(slow clients; default {HEADER_TIMEOUT_S:g})",
+    )
+
+
+def whole(what: str) -> Any:
+    """An argparse type: a whole number, at least 1, refused in terms of ``what`` it counts."""
+
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of {what}: give a whole number, at least 1"
+            )
+        return int(text)
+
+    return parse
+
+
+workers = whole("worker processes")
+
+
+def seconds(text: str) -> float:
+    """``--header-timeout``: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds: give a positive number, such as 10 or 2.5"
+        )
+    return value
+
 
 def latency(text: str) -> tuple[float, float]:
     """``--latency``: ``(low, high)`` milliseconds; argparse exits 2 with the accepted forms."""
@@ -152,7 +225,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(2048)
+        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
@@ -216,18 +289,17 @@ def control_access(settings: Settings) -> str:
 
 
 def serve(settings: Settings) -> int:
-    """Run the mock until interrupted.
-
-    At the levels that log requests, mockserver.http.access_log writes them instead of
-    uvicorn's access log, which costs the mock over a third of its throughput.
-    """
-    import uvicorn
-
-    from mockserver.app import create_app
-    from mockserver.control.state import ScenarioError
-    from mockserver.http.access_log import AccessLog
-    from mockserver.http.protocol import protocol_for
-
+    """Run the mock until interrupted: in this process, or in ``settings.workers`` processes
+    on the socket bound here (``mockserver.workers``), after the state file is checked and
+    the app built once here (its errors stop the start with exit 2, before any worker)."""
+    if settings.workers > 1 and settings.state is None:
+        print(
+            f"avara-mock: --workers {settings.workers} needs --state FILE: each worker is a "
+            "process of its own, and without a state file they share, each would hold its own "
+            "world (a study created through one would be unknown to the others).",
+            file=sys.stderr,
+        )
+        return 2
     try:
         sock = bind(settings.host, settings.port)
     except OSError as exc:
@@ -237,31 +309,94 @@ def serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
     try:
-        app = create_app(settings)
-    except ScenarioError as exc:
+        app = built(settings)
+    except CannotStart as exc:
         sock.close()
         print(f"avara-mock: {exc}", file=sys.stderr)
         return 2
+    from mockserver.workers import WorkerApp, served
+
+    several = settings.workers > 1
+    config = uvicorn_config(settings, WorkerApp(settings) if several else served(app, settings))
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
     print(banner(f"http://{shown}:{port}", app.routes, control_access(settings)), flush=True)
-    access = AccessLog(app) if settings.log_level in ACCESS_LOG_LEVELS else None
-    config = uvicorn.Config(
-        access or app,
+    del app  # several: the workers build their own; one: the config holds it
+    return supervise(config, sock) if several else serve_here(config, sock)
+
+
+class CannotStart(Exception):
+    """A scenario or a state file the mock cannot start from; the message says why."""
+
+
+def built(settings: Settings) -> Any:
+    """The app, the state file checked first (``CannotStart`` says what is wrong)."""
+    if settings.state is None:
+        return _app_of(settings)
+    from mockserver.world.sqlite import StateFileError, check_state_file
+
+    try:
+        check_state_file(settings.state)
+        return _app_of(settings)
+    except StateFileError as exc:
+        raise CannotStart(str(exc)) from None
+
+
+def _app_of(settings: Settings) -> Any:
+    from mockserver.app import create_app
+    from mockserver.control.state import ScenarioError
+
+    try:
+        return create_app(settings)
+    except ScenarioError as exc:
+        raise CannotStart(str(exc)) from None
+
+
+def uvicorn_config(settings: Settings, app: Any) -> Any:
+    """uvicorn's settings (measured: see the README's "Limits"): our header guards and
+    bound on requests in flight instead of uvicorn's ``limit_concurrency``, which counts
+    connections too, so slow clients would turn everyone away."""
+    from mockserver.http.protocol import ServeConfig, protocol_for
+
+    return ServeConfig(
+        app,
+        factory=settings.workers > 1,
+        workers=settings.workers,
+        header_timeout_s=settings.header_timeout_s,
         log_level=settings.log_level,
         access_log=False,
         lifespan="off",
         http=protocol_for("auto"),
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
+
+
+def serve_here(config: Any, sock: socket.socket) -> int:
+    """Serve in this process.
+
+    At the levels that log requests, mockserver.http.access_log writes them instead of
+    uvicorn's access log, which costs the mock over a third of its throughput.
+    """
+    import uvicorn
+
     # What start-up made (modules, schemas, validators) lives as long as the process: out of
     # the collector's sight, full collections walk only what serving adds (p99 latency).
     gc.freeze()
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        if access is not None:
-            access.flush()
+        flush = getattr(config.app, "flush", None)
+        if flush is not None:
+            flush()
+    return 0
+
+
+def supervise(config: Any, sock: socket.socket) -> int:
+    """Serve with ``config.workers`` processes on ``sock``, until interrupted."""
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[sock]).run()
     return 0
 
 
@@ -281,6 +416,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         scenario=args.scenario,
         admin_token=args.admin_token,
         journal_size=args.journal_size,
+        state=args.state,
+        workers=args.workers,
+        max_concurrency=args.max_concurrency,
+        header_timeout_s=args.header_timeout,
     )
 
 

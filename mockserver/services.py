@@ -7,8 +7,10 @@ knows them now; stateless, each resource answers from the request alone.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,7 @@ from mockserver.world.cursors import CursorCodec
 from mockserver.world.ids import IdSource
 from mockserver.world.memory import MemoryStudyStore
 from mockserver.world.references import ReferenceFactory
+from mockserver.world.store import StudyStore
 from mockserver.world.tokens import TokenBook
 
 REROUTE = "study-reroute-url-response"
@@ -48,11 +51,13 @@ def studies_of(
     monotonic: Callable[[], float] = time.monotonic,
     clinic: Clinic | None = None,
     ids: IdSource | None = None,
+    store: StudyStore | None = None,
 ) -> Studies:
     """The stateful studies service, or the stateless one: what the routes call.
 
     ``monotonic`` is what URL tokens expire on (tests pass a fake one); ``ids`` is where study
-    ids come from (the mock's services keep it, so a loaded state can move it on).
+    ids come from (the mock's services keep it, so a loaded state can move it on); ``store``
+    is where studies are kept (a new one in memory if not given).
     """
     if settings.stateless:
         from mockserver.stateless.studies import StatelessStudies
@@ -78,7 +83,7 @@ def studies_of(
 
     service = StudyService(
         contract,
-        MemoryStudyStore(tuple(filters_of(contract).values())),
+        store if store is not None else MemoryStudyStore(tuple(filters_of(contract).values())),
         clock,
         ids or IdSource(settings.seed),
         StudyShape(contract, references, person),
@@ -98,6 +103,12 @@ class Services:
     and replaces beside the resources: the clock they all read, the source of study ids, the
     contract, and the document it started from (``--scenario``), which the control plane's
     reset goes back to (``Services.reset`` alone goes back to the seeded start).
+
+    On a state file (``--state``), ``transaction`` makes the writes inside it one (a load, a
+    reset: all or nothing, for every process on the file; in memory it does nothing), and
+    ``new`` is False when the file held a world already (a ``--scenario`` is then not
+    loaded into it, only kept as what a reset goes back to); ``close`` closes the file (the
+    mock answers nothing after it).
     """
 
     studies: Studies
@@ -109,13 +120,17 @@ class Services:
     ids: IdSource | None = None
     contract: Contract | None = None
     scenario: dict[str, Any] | None = None
+    transaction: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext
+    new: bool = True
+    close: Callable[[], None] = lambda: None
 
     def reset(self) -> None:
         """Back to the start: the seeded clinic, no studies or sessions, seeded ids and clock."""
-        if self.clinic is not None:
-            self.clinic.reset()
-        for resource in (self.studies, self.users, self.invitations, self.sessions):
-            resource.reset()
+        with self.transaction():
+            if self.clinic is not None:
+                self.clinic.reset()
+            for resource in (self.studies, self.users, self.invitations, self.sessions):
+                resource.reset()
 
     def people(self) -> Sequence[dict[str, Any]]:
         """The clinic's users, oldest first (none when stateless)."""
@@ -145,7 +160,10 @@ def services_of(
             StatelessSessions(contract, settings),
             None,
         )
-    shared = WorldClock(clock or (SteppingClock() if settings.seed is not None else SystemClock()))
+    start = clock or (SteppingClock() if settings.seed is not None else SystemClock())
+    if settings.state is not None:
+        return _on_file(settings, settings.state, contract, start, monotonic)
+    shared = WorldClock(start)
     clinic = Clinic(contract, settings.seed)
     ids = IdSource(settings.seed)
     studies = studies_of(settings, contract, shared, monotonic, clinic, ids)
@@ -160,4 +178,36 @@ def services_of(
         shared,
         ids,
         contract,
+    )
+
+
+def _on_file(
+    settings: Settings,
+    path: str,
+    contract: Contract,
+    start: Clock,
+    monotonic: Callable[[], float],
+) -> Services:
+    """The stateful resources on a state file (``StateFileError`` if it is refused)."""
+    from mockserver.world.sqlite import open_state
+
+    state = open_state(path, tuple(filters_of(contract).values()), start, settings.seed)
+    clinic = Clinic(contract, settings.seed, state.people)
+    studies = studies_of(
+        settings, contract, state.clock, monotonic, clinic, state.ids, state.studies
+    )
+    if not isinstance(studies, StudyService):
+        raise TypeError("a stateful mock needs the stateful studies service")
+    return Services(
+        studies,
+        UserService(contract, settings, clinic, state.clock),
+        InvitationService(contract, settings, clinic, state.clock),
+        SessionService(contract, settings, monotonic),
+        clinic,
+        state.clock,
+        state.ids,
+        contract,
+        transaction=state.database.write,
+        new=state.new,
+        close=state.database.close,
     )

@@ -89,39 +89,51 @@ def export_state(services: Services) -> dict[str, Any]:
 def load_state(services: Services, document: Any) -> None:
     """Make ``document`` the mock's world, or refuse it (400 naming every field at fault)
     and leave the mock as it was; ``Stateless`` (409) when the mock stores nothing."""
+    world = _refusal(services, document)
+    with services.transaction():
+        store = world.studies.store.empty()
+        shared: dict[bytes, bytes] = {}
+        for study in document["studies"]:
+            key = orjson.dumps(study["createdByApiKey"])
+            core = {field: value for field, value in study.items() if field != "createdByApiKey"}
+            store.add(core, shared.setdefault(key, key))
+        users, invitations = RecordStore("userId"), RecordStore("invitationId")
+        for user in document["users"]:
+            users.add(user)
+        for invitation in document["invitations"]:
+            invitations.add(invitation)
+        clock = _clock_of(document["clock"])
+        # Everything is built: from here on only assignments, which cannot fail half-way (in
+        # memory); a state file writes it all in the one transaction, or nothing.
+        world.studies.store = store
+        world.clinic.replace(
+            document["clinicId"], users, invitations, set(document["revokedAccess"])
+        )
+        world.clock.current = clock
+        world.ids.reset()
+        world.ids.skip_past(study["studyId"] for study in document["studies"])
+        world.users.reset_ids()
+
+
+def _refusal(services: Services, document: Any) -> _World:
+    """The world, if ``document`` is a state document it may load; else the 400 (a state
+    file that holds a world already only checks a ``--scenario``, to reset to it later)."""
     world = _world(services)
     checks = _checks(world.contract)
     found = checks.schema.violations(document) or checks.across(document)
     if found:
         raise InvalidRequest.from_violations(found)
-    store = world.studies.store.empty()
-    shared: dict[bytes, bytes] = {}
-    for study in document["studies"]:
-        key = orjson.dumps(study["createdByApiKey"])
-        core = {field: value for field, value in study.items() if field != "createdByApiKey"}
-        store.add(core, shared.setdefault(key, key))
-    users, invitations = RecordStore("userId"), RecordStore("invitationId")
-    for user in document["users"]:
-        users.add(user)
-    for invitation in document["invitations"]:
-        invitations.add(invitation)
-    clock = _clock_of(document["clock"])
-    # Everything is built: from here on only assignments, which cannot fail half-way.
-    world.studies.store = store
-    world.clinic.replace(document["clinicId"], users, invitations, set(document["revokedAccess"]))
-    world.clock.current = clock
-    world.ids.reset()
-    world.ids.skip_past(study["studyId"] for study in document["studies"])
-    world.users.reset_ids()
+    return world
 
 
 def reset_state(services: Services) -> None:
     """Back to the start: the seeded clinic, clock and ids, then the ``--scenario`` document
     if the mock started from one (``Stateless`` when the mock stores nothing)."""
     _world(services)
-    services.reset()
-    if services.scenario is not None:
-        load_state(services, services.scenario)
+    with services.transaction():
+        services.reset()
+        if services.scenario is not None:
+            load_state(services, services.scenario)
 
 
 def summary(services: Services) -> str:
@@ -155,7 +167,10 @@ def start_from(services: Services, path: str) -> None:
     except orjson.JSONDecodeError as exc:
         raise ScenarioError(f"--scenario {path}: not JSON ({exc}).") from None
     try:
-        load_state(services, document)
+        if services.new:
+            load_state(services, document)
+        else:
+            _refusal(services, document)
     except ApiError as error:
         lines = [f"  {v.message}" for v in error.violations] or [f"  {error.message}"]
         raise ScenarioError(

@@ -32,7 +32,7 @@ from mockserver.validation import Location, violation
 from mockserver.world.clinic import Clinic
 from mockserver.world.clock import Clock, later_than, rfc3339
 from mockserver.world.cursors import CursorCodec, UnknownCursor
-from mockserver.world.records import Record
+from mockserver.world.records import DuplicateKey, Record
 from mockserver.world.references import ReferenceFactory
 
 INVITE_ANSWER = "user-invite-response"
@@ -172,8 +172,15 @@ class UserService:
                 user[field] = self._on_create[field]["const"]
         user.update(userId=self._fresh("usr", self._clinic.users.get), createdAt=now)
         user = {field: user[field] for field in self._answer_fields}
-        self._clinic.users.add(user)
-        self._clinic.invitations.add(self._invitation(user, api_key, now))
+        try:
+            with self._clinic.atomic():
+                self._clinic.users.add(user)
+                self._clinic.invitations.add(self._invitation(user, api_key, now))
+        except DuplicateKey:
+            # Another process sharing the state file invited the address since the check.
+            holder = self._clinic.users.find(lambda user: user["email"].casefold() == email)
+            known = None if holder is None else f"{holder['userId']} has it"
+            raise self._refused("invite.email-taken", "email", detail=known) from None
         return orjson.dumps(user)
 
     def reactivate(self, body: Any) -> bytes:

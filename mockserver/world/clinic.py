@@ -8,16 +8,18 @@ clinic, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableSet
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.contract import Contract
 from mockserver.world.clock import SEEDED_EPOCH, rfc3339
-from mockserver.world.records import Record, RecordStore
+from mockserver.world.records import Record, Records, RecordStore
 
 STAFF = (("owner", 1), ("admin", 2), ("member", 6))
 """How many users of each level the clinic starts with."""
@@ -34,14 +36,64 @@ class UnknownUser(LookupError):
     """A study names a user id the clinic does not know (with strict references)."""
 
 
+class People(Protocol):
+    """Where a clinic keeps what changes: in memory (``MemoryPeople``) or in a state file.
+
+    ``seeded`` says whether the seeded people are in ``users`` and ``invitations`` yet;
+    ``atomic()`` makes the changes inside it one (a state file's transaction)."""
+
+    clinic_id: str
+    owner_id: str
+    seeded: bool
+
+    @property
+    def users(self) -> Records: ...
+
+    @property
+    def invitations(self) -> Records: ...
+
+    @property
+    def revoked(self) -> MutableSet[str]: ...
+
+    def hold(self, users: Records, invitations: Records, revoked: set[str]) -> None:
+        """Keep these records and revoked ids instead of the ones held now."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[Any]: ...
+
+
+class MemoryPeople:
+    """The clinic's people in this process's memory."""
+
+    def __init__(self, clinic_id: str) -> None:
+        self.clinic_id = clinic_id
+        self.owner_id = ""
+        self.seeded = False
+        self.users: Records = RecordStore("userId")
+        self.invitations: Records = RecordStore("invitationId")
+        self.revoked: MutableSet[str] = set()
+
+    def hold(self, users: Records, invitations: Records, revoked: set[str]) -> None:
+        self.users, self.invitations, self.revoked = users, invitations, revoked
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        return contextlib.nullcontext()
+
+
 class Clinic:
     """The Viewer users and invitations of the mock's one clinic, and whose access is off.
 
     Studies show their assigned user as the clinic knows them now: ``reference(user_id)``;
     whoever changes a user calls ``changed(user_id)``, and every listener (the studies) hears.
+    What changes is kept by ``people`` (in memory unless given, e.g. a state file's).
     """
 
-    def __init__(self, contract: Contract, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        contract: Contract,
+        seed: int | None = None,
+        people: Callable[[str], People] = MemoryPeople,
+    ) -> None:
         self._seed = 0 if seed is None else seed
         self._reference_fields = tuple(contract.resolved("user-reference")["properties"])
         self.listeners: list[Callable[[str], None]] = []
@@ -50,70 +102,88 @@ class Clinic:
         if unknown:
             raise ValueError(f"clinic roles not in the schema's ClinicRole: {sorted(unknown)}")
         random_ = random.Random(f"clinic {self._seed}")
-        self.clinic_id = self._start_clinic_id = str(
-            uuid.UUID(int=random_.getrandbits(128), version=4)
-        )
-        self._users = RecordStore("userId")
-        self._invitations = RecordStore("invitationId")
-        self.revoked: set[str] = set()
-        self._owner_id = self._start_owner_id = ""
+        self._start_clinic_id = str(uuid.UUID(int=random_.getrandbits(128), version=4))
+        self._start_owner_id = ""
         self._start: tuple[list[Record], list[Record]] | None = None
-        self._seeded = False
+        self._people = people(self._start_clinic_id)
 
     @property
-    def users(self) -> RecordStore:
+    def clinic_id(self) -> str:
+        """The clinic's id: the seeded one, or a loaded state document's."""
+        return self._people.clinic_id
+
+    @property
+    def revoked(self) -> MutableSet[str]:
+        """The userIds whose access is revoked."""
+        return self._people.revoked
+
+    @property
+    def users(self) -> Records:
         """The clinic's Viewer users, the seeded people first."""
         self._seed_once()
-        return self._users
+        return self._people.users
 
     @property
-    def invitations(self) -> RecordStore:
+    def invitations(self) -> Records:
         """The clinic's invitations, the seeded people's accepted ones first."""
         self._seed_once()
-        return self._invitations
+        return self._people.invitations
 
     @property
     def owner_id(self) -> str:
         """The userId of the clinic's owner."""
         self._seed_once()
-        return self._owner_id
+        return self._people.owner_id
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        """The changes inside are one: all or none kept (nothing to do in memory)."""
+        return self._people.atomic()
 
     def reset(self) -> None:
         """Back to the seeded start: the same people, no one else, everyone with access."""
-        self.clinic_id = self._start_clinic_id
-        self._users.clear()
-        self._invitations.clear()
-        self.revoked.clear()
-        self._seeded = False
+        people = self._people
+        with people.atomic():
+            people.clinic_id = self._start_clinic_id
+            people.users.clear()
+            people.invitations.clear()
+            people.revoked.clear()
+            people.seeded = False
 
     def replace(
-        self, clinic_id: str, users: RecordStore, invitations: RecordStore, revoked: set[str]
+        self, clinic_id: str, users: Records, invitations: Records, revoked: set[str]
     ) -> None:
         """Hold these instead (a loaded state document, checked and built beforehand): only
-        assignments, so the clinic is never half replaced; a reset goes back to the seed."""
+        assignments in memory (a state file's one transaction), so the clinic is never half
+        replaced; a reset goes back to the seed."""
         owners = [user["userId"] for user in users.records() if user["level"] == "owner"]
-        self.clinic_id = clinic_id
-        self._users, self._invitations, self.revoked = users, invitations, revoked
-        self._owner_id = owners[0] if owners else ""
-        self._seeded = True
+        people = self._people
+        with people.atomic():
+            people.hold(users, invitations, revoked)
+            people.clinic_id = clinic_id
+            people.owner_id = owners[0] if owners else ""
+            people.seeded = True
 
     def _seed_once(self) -> None:
         """The seeded people, made on first use (faker costs a tenth of a second: a mock whose
-        clinic nobody asks about never pays it) and copied back on every reset after."""
-        if self._seeded:
+        clinic nobody asks about never pays it) and copied back on every reset after. Checked
+        again inside ``atomic``: another process sharing a state file may have seeded it."""
+        people = self._people
+        if people.seeded:
             return
-        self._seeded = True
-        if self._start is None:
-            self._start = self._people()
-            self._start_owner_id = self._owner_id
-        users, invitations = self._start
-        self._owner_id = self._start_owner_id
-        for user in users:
-            self._users.add(user)
-        for invitation in invitations:
-            self._invitations.add(invitation)
+        with people.atomic():
+            if people.seeded:
+                return
+            if self._start is None:
+                self._start = self._people_of_seed()
+            users, invitations = self._start
+            people.seeded = True
+            people.owner_id = self._start_owner_id
+            for user in users:
+                people.users.add(user)
+            for invitation in invitations:
+                people.invitations.add(invitation)
 
-    def _people(self) -> tuple[list[Record], list[Record]]:
+    def _people_of_seed(self) -> tuple[list[Record], list[Record]]:
         from faker import Faker
 
         fake = Faker("en_US")
@@ -128,7 +198,7 @@ class Clinic:
                 user = self._person(fake, draws, level, rfc3339(start))
                 users.append(user)
                 if level == "owner":
-                    self._owner_id = user["userId"]
+                    self._start_owner_id = user["userId"]
                 else:
                     invitations.append(self._accepted(user, draws))
         return users, invitations
@@ -195,12 +265,12 @@ class Clinic:
         invitation: Record = {
             "invitationId": self.new_id("inv", draws),
             "userId": user["userId"],
-            "clinicId": self.clinic_id,
+            "clinicId": self._start_clinic_id,
             "status": "accepted",
             **{field: user[field] for field in fields},
             "level": user["level"],
             "invitedSource": "dashboard",
-            "inviterId": self._owner_id,
+            "inviterId": self._start_owner_id,
             "invitedByApiKeyId": None,
             "expiry": None,
             "createdAt": user["createdAt"],

@@ -20,7 +20,6 @@ from typing import Any, Final
 
 import orjson
 
-from mockserver.errors import Conflict
 from mockserver.world.store import (
     REFERENCE_FIELD,
     FieldPath,
@@ -28,6 +27,7 @@ from mockserver.world.store import (
     Page,
     join,
     position,
+    uid_taken,
     value_at,
 )
 
@@ -62,11 +62,7 @@ class MemoryStudyStore:
         uid, study_id = study["studyInstanceUid"], study["studyId"]
         existing = self._id_of_uid.get(uid)
         if existing is not None:
-            raise Conflict(
-                f"A study with studyInstanceUid {uid!r} exists already ({existing}); "
-                "a Study Instance UID identifies one study. Use a new UID, or retrieve "
-                f"the existing study at /v1/viewer/studies/by-uid/{uid}."
-            )
+            raise uid_taken(uid, existing)
         at = position(study)
         core = orjson.dumps(study)
         values = self._values(study)

@@ -11,9 +11,14 @@ import bisect
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 Record = dict[str, Any]
+
+
+class DuplicateKey(ValueError):
+    """A record's unique key (a user's e-mail) is another record's already: a state file's
+    constraint found it, when another process added that record since the service looked."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,30 @@ class RecordPage:
 
     records: list[Record]
     next_after: str | None
+
+
+class Records(Protocol):
+    """What a store of records offers, in memory (``RecordStore``) or in a state file."""
+
+    def position(self, record: Record) -> str: ...
+
+    def add(self, record: Record) -> Record: ...
+
+    def get(self, record_id: str) -> Record | None: ...
+
+    def replace(self, record: Record) -> Record: ...
+
+    def find(self, match: Callable[[Record], bool]) -> Record | None: ...
+
+    def page(
+        self, match: Callable[[Record], bool], after: str | None, limit: int
+    ) -> RecordPage: ...
+
+    def records(self) -> Iterator[Record]: ...
+
+    def __len__(self) -> int: ...
+
+    def clear(self) -> None: ...
 
 
 class RecordStore:

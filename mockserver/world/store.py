@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mockserver.errors import Conflict
+
 REFERENCE_FIELD = b',"createdByApiKey":'
 
 FieldPath = tuple[str, ...]
@@ -29,6 +31,15 @@ def position(study: Mapping[str, Any]) -> str:
     order is time order.
     """
     return f"{study['createdAt']}|{study['studyId']}"
+
+
+def uid_taken(uid: str, existing: str) -> Conflict:
+    """The 409 of a create whose Study Instance UID another study has."""
+    return Conflict(
+        f"A study with studyInstanceUid {uid!r} exists already ({existing}); "
+        "a Study Instance UID identifies one study. Use a new UID, or retrieve "
+        f"the existing study at /v1/viewer/studies/by-uid/{uid}."
+    )
 
 
 def value_at(study: Mapping[str, Any], path: FieldPath) -> Any:
