@@ -70,6 +70,6 @@ clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache
 
 # `avara-mock contract` against every defect of tests/catalog_stateful.py served live (`make
-# test` serves one defect per invariant).
+# test` serves a sample: LIVE_SAMPLE in tests/test_suite_stateful_catalog.py).
 catalog-live: $(STAMP_TEST)
 	AVARA_CATALOG_LIVE_ALL=1 $(BIN)/python -m pytest tests/test_suite_stateful_catalog.py -k test_cli
