@@ -506,3 +506,28 @@ def test_people_model_times_of_an_invitation_must_be_those_of_its_user(field: st
     late = invitation_of(answer, "inv_" + "5" * 32, **{field: "2026-01-05T10:00:00Z"})
     found = people.invitation_listed(answer["userId"], [late])
     assert ("invite.times", "inferred") in rules(found)
+
+
+def test_people_model_ids_of_nobody_are_fresh_and_well_formed() -> None:
+    """Hypothesis's simplest id (``usr_000…``) is one a server may well know (a study's
+    assignee joins the clinic): the ids the machine calls nobody's are drawn afresh, and
+    still hold every rule of their path schema."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from contract_tests.stateful.people.draws import PeopleDraws
+    from mockserver.validation import DocumentValidator
+
+    draws = PeopleDraws(CONTRACT)
+    seen: list[str] = []
+
+    @settings(max_examples=30, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        seen.append(data.draw(draws.unknown_id("userId")))
+
+    draw()
+    validator = DocumentValidator(CONTRACT, "user-path")
+    assert all(validator.violations({"userId": user_id}) == [] for user_id in seen)
+    assert "usr_" + "0" * 32 not in seen
+    assert len(set(seen)) == len(seen)

@@ -10,6 +10,8 @@ expectation and an earlier run's e-mail is never taken.
 
 from __future__ import annotations
 
+import random
+import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ from contract_tests.stateful.people.state import (
     USER_UPDATE,
 )
 from mockserver.contract import Contract, Rule
+
+HEX = "0123456789abcdef"
 
 NAMES = st.text(string.ascii_letters, min_size=1, max_size=8)
 LOCAL = st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=6)
@@ -96,6 +100,7 @@ class PeopleDraws:
             "userId": contract.resolved(USER_PATH)["properties"]["userId"],
             "invitationId": contract.resolved(INVITATION_PATH)["properties"]["invitationId"],
         }
+        self._fresh = random.Random(secrets.randbits(64))
         self._unknown = {
             name: self._values.of(node, types=frozenset({"string"})) for name, node in paths.items()
         }
@@ -137,8 +142,18 @@ class PeopleDraws:
         return self._updates[fields].map(lambda sent: _completed(sent, token, stored))
 
     def unknown_id(self, field: str) -> st.SearchStrategy[str]:
-        """A well-formed userId or invitationId (every rule of its path schema holds)."""
-        return self._unknown[field]
+        """A well-formed userId or invitationId (every rule of its path schema holds), its
+        hex digits drawn afresh: hypothesis's simplest ids (``usr_000…``) are the ones other
+        tests, or this run's own call-by-call phase, make a server know."""
+        return self._unknown[field].map(self._freshened)
+
+    def _freshened(self, drawn: str) -> str:
+        """The id with every hex digit after its prefix replaced by a fresh one."""
+        prefix, underscore, rest = drawn.partition("_")
+        if not underscore:
+            return drawn
+        digits = "".join(self._fresh.choice(HEX) if c in string.hexdigits else c for c in rest)
+        return f"{prefix}_{digits}"
 
     def limit(self, most: int = 5) -> st.SearchStrategy[int]:
         """A small page size for walks."""
