@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+import uvicorn
 from avara import AsyncAvara, Avara
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -67,6 +68,30 @@ def _stderr_file(log: Path | None) -> IO[str]:
     if log is None:
         return tempfile.TemporaryFile("w+", encoding="utf-8")
     return log.open("w+", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def uvicorn_thread(config: uvicorn.Config) -> Iterator[str]:
+    """``config``'s app served by uvicorn in a thread, on a free port of 127.0.0.1 (for tests
+    that need uvicorn's own protocols in this process); yields the URL, always stops it."""
+    from mockserver.cli import bind
+
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(int(STARTUP_TIMEOUT / 0.01)):
+            if server.started:
+                break
+            thread.join(0.01)
+        assert server.started, "uvicorn did not start"
+        host, port = sock.getsockname()[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_TIMEOUT)
+        sock.close()
 
 
 @contextlib.contextmanager

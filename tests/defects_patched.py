@@ -189,55 +189,55 @@ def refused_cancel_cancels(service: StudyService) -> None:
 # --- updatedAt --------------------------------------------------------------------------------
 
 
-def update_keeps_updated_at(service: StudyService) -> None:
+def after_update(
+    change: Callable[[StudyService, dict[str, Json], dict[str, Json]], None],
+    *,
+    when_changed: bool,
+) -> Callable[[StudyService], None]:
+    """An update that answers as ``change`` leaves the study (given it as before and after)
+    when the update changed it (``when_changed``) or when it changed nothing."""
+
+    def install(service: StudyService) -> None:
+        original = service.update
+
+        def update(study_id: str, request: Any) -> bytes:
+            old = stored(service, study_id)
+            answer = original(study_id, request)
+            study = stored(service, study_id)
+            if old is None or study is None or (study != old) != when_changed:
+                return answer
+            change(service, old, study)
+            return service.store.replace(study)
+
+        shadow(service, "update", update)
+
+    install.__doc__ = change.__doc__
+    return install
+
+
+def _keeps_updated_at(service: StudyService, old: dict[str, Json], study: dict[str, Json]) -> None:
     """An update that changes the study leaves its ``updatedAt`` as it was."""
-    original = service.update
-
-    def update(study_id: str, request: Any) -> bytes:
-        old = stored(service, study_id)
-        answer = original(study_id, request)
-        study = stored(service, study_id)
-        if old is None or study is None or study == old:
-            return answer
-        study["updatedAt"] = old["updatedAt"]
-        return service.store.replace(study)
-
-    shadow(service, "update", update)
+    study["updatedAt"] = old["updatedAt"]
 
 
-def noop_update_moves_updated_at(service: StudyService) -> None:
+def _moves_updated_at(service: StudyService, old: dict[str, Json], study: dict[str, Json]) -> None:
     """An update that changes nothing still moves ``updatedAt``."""
-    original = service.update
+    study["updatedAt"] = now_after(service, study)
 
-    def update(study_id: str, request: Any) -> bytes:
-        old = stored(service, study_id)
-        answer = original(study_id, request)
-        study = stored(service, study_id)
-        if old is None or study is None or study != old:
-            return answer
-        study["updatedAt"] = now_after(service, study)
-        return service.store.replace(study)
 
-    shadow(service, "update", update)
+update_keeps_updated_at = after_update(_keeps_updated_at, when_changed=True)
+noop_update_moves_updated_at = after_update(_moves_updated_at, when_changed=False)
 
 
 # --- identity ---------------------------------------------------------------------------------
 
 
-def update_moves_created_at(service: StudyService) -> None:
+def _moves_created_at(service: StudyService, old: dict[str, Json], study: dict[str, Json]) -> None:
     """An update that changes the study also sets its ``createdAt`` to the time of the change."""
-    original = service.update
+    study["createdAt"] = study["updatedAt"]
 
-    def update(study_id: str, request: Any) -> bytes:
-        old = stored(service, study_id)
-        answer = original(study_id, request)
-        study = stored(service, study_id)
-        if old is None or study is None or study == old:
-            return answer
-        study["createdAt"] = study["updatedAt"]
-        return service.store.replace(study)
 
-    shadow(service, "update", update)
+update_moves_created_at = after_update(_moves_created_at, when_changed=True)
 
 
 # --- cancel and uncancel ----------------------------------------------------------------------

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from mockserver import Settings, create_app
-from mockserver.cli import bind
 from mockserver.http.protocol import ServeConfig, protocol_for
 from tests import limit_cases as cases
-
-STARTUP_TIMEOUT = 10.0
+from tests.conftest import uvicorn_thread
 
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     """The mock served by uvicorn with h11 in a thread, on a free port of 127.0.0.1."""
-    sock = bind("127.0.0.1", 0)
     config = ServeConfig(
         create_app(Settings()),
         header_timeout_s=cases.HEADER_TIMEOUT_S,
@@ -27,21 +22,8 @@ def url() -> Iterator[str]:
         log_level="error",
         lifespan="off",
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(int(STARTUP_TIMEOUT / 0.01)):
-            if server.started:
-                break
-            thread.join(0.01)
-        assert server.started, "uvicorn did not start"
-        host, port = sock.getsockname()[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(STARTUP_TIMEOUT)
-        sock.close()
+    with uvicorn_thread(config) as url:
+        yield url
 
 
 def test_limits_h11_malformed_request_line_gets_400(url: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 
 import httpx
@@ -12,12 +11,10 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mockserver.cli import bind
 from mockserver.control.plane import ControlPlane
 from mockserver.http.protocol import protocol_for
+from tests.conftest import uvicorn_thread
 from tests.control_apps import AUTH, STUDIES, controlled, create_body
-
-STARTUP_TIMEOUT = 10.0
 
 
 def test_protocol_for_picks_uvicorns_class_with_abort() -> None:
@@ -32,7 +29,6 @@ def test_protocol_for_picks_uvicorns_class_with_abort() -> None:
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, ControlPlane]]:
     """The mock under its control plane, on a free port of 127.0.0.1, in a thread."""
     app, plane = controlled()
-    sock = bind("127.0.0.1", 0)
     config = uvicorn.Config(
         app,
         http=protocol_for(request.param),
@@ -40,21 +36,8 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, ControlPlane]]
         log_level="warning",
         lifespan="off",
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(int(STARTUP_TIMEOUT / 0.01)):
-            if server.started:
-                break
-            thread.join(0.01)
-        assert server.started, "uvicorn did not start"
-        host, port = sock.getsockname()[:2]
-        yield f"http://{host}:{port}", plane
-    finally:
-        server.should_exit = True
-        thread.join(STARTUP_TIMEOUT)
-        sock.close()
+    with uvicorn_thread(config) as url:
+        yield url, plane
 
 
 def test_protocol_drop_hangs_up_live_and_after_applies_the_write(
