@@ -10,6 +10,9 @@ bench/rounds.py), reported as the median of the rounds with their range:
   both servers up for all the rounds (server CPU 0, wrk CPU 1). The files are filled through
   the store's own create code in-process (bench/state_fill.py: RAM disk, then copied to
   /tmp), not over HTTP. Target <= 2.
+* RSS of one ``--state`` server after ``--rss-studies`` creates over HTTP (wrk, 1M by
+  default: several minutes) over its RSS after ``--small-studies``: flat memory means the
+  file, not the process, holds the studies. Target: within 20% (ratio <= 1.20).
 * create with ``--workers 2`` / ``--workers 1``, both ``--state``, fresh each round. On two
   CPUs the server may use both (``taskset -c 0,1``) in both runs, wrk is pinned on CPU 1: a
   second worker can use CPU 0's spare time and overlap its commits with the first's, while
@@ -17,7 +20,7 @@ bench/rounds.py), reported as the median of the rounds with their range:
 
 Writes bench/results/durable.json. Missing a target exits 0 (this reports); a failed run
 exits 1, a missing wrk 2. Run: ``python bench/durable.py [--rounds 3] [--duration 4]
-[--studies 1000000] [--small-studies 10000]``.
+[--studies 1000000] [--small-studies 10000] [--rss-studies 1000000]`` (0 skips the RSS run).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
@@ -52,11 +55,16 @@ from bench.servers import (
     wait_for_create,
 )
 from bench.state_fill import fill_state_file
-from bench.wrk import CREATE, LIST, WrkRun, check_answers, run_wrk
+from bench.wrk import CREATE, LIST, WrkRun, check_answers, fill, run_wrk, run_wrk_until_filled
 
 RESULTS = Path(__file__).resolve().parent / "results" / "durable.json"
 TARGET_CREATE_RATIO = 0.40
 TARGET_LIST_P99_GROWTH = 2.0
+TARGET_RSS_GROWTH = 1.20
+FILL_RATE_FLOOR = 500
+"""Creates per second below which an HTTP fill is taken to have stalled (bounds its time)."""
+IN_FLIGHT = 64
+"""More than wrk's connections: UIDs sent but not yet answered when a fill stopped."""
 BOTH_CPUS = ("taskset", "-c", "0,1")
 FILES = itertools.count(1)
 
@@ -134,6 +142,31 @@ def list_rounds(
     return {"fill_s": fills, "p99_growth": spread(growth), "runs": runs}
 
 
+def rss_run(sizes: tuple[int, int], pins: Pinning, folder: Path) -> dict[str, Any]:
+    """RSS of one fresh ``--state`` server after ``sizes[0]`` creates over HTTP, then after
+    ``sizes[1]`` (filled on, UIDs going on past the first fill's)."""
+    port = free_port()
+    readings: dict[str, float] = {}
+    fills: dict[str, float] = {}
+    with running([*pins.server, *with_state(folder)(port)], port) as server:
+        wait_for_create(server, time.perf_counter())
+        created = after = 0
+        for count in sizes:
+            print(f"RSS: filling a --state server to {count} studies over HTTP", flush=True)
+            started = time.perf_counter()
+            bound = max(10, count // FILL_RATE_FLOOR)
+            run = run_wrk_until_filled(server.url, fill(count - created, after), bound, pins.wrk)
+            check_answers("fill", run)
+            server.check_alive("while being filled")
+            created += run.requests - run.non_2xx
+            after += run.requests + IN_FLIGHT
+            fills[str(count)] = time.perf_counter() - started
+            readings[str(count)] = server.rss_mib()
+            print(f"  RSS {readings[str(count)]:.1f} MiB after {created} creates", flush=True)
+    small, large = (readings[str(count)] for count in sizes)
+    return {"rss_mib": readings, "fill_s": fills, "growth": large / small}
+
+
 def workers_run(argv_for: ArgvForPort, duration: int, wrk_pin: Sequence[str]) -> WrkRun:
     """A fresh ``--state`` server on both CPUs, loaded with creates by wrk on ``wrk_pin``."""
     port = free_port()
@@ -201,8 +234,21 @@ def table(results: dict[str, Any]) -> str:
             f"{verdict(growth['median'] <= TARGET_LIST_P99_GROWTH)}",
             f"  create --workers 2 / --workers 1 throughput: {text(workers)} "
             f"(servers on CPUs 0-1, wrk on CPU 1)",
+            *rss_lines(results["rss_state"], verdict),
         ]
     )
+
+
+def rss_lines(rss: dict[str, Any] | None, verdict: Callable[[bool], str]) -> list[str]:
+    """The RSS run's line of the table, if it ran."""
+    if rss is None:
+        return []
+    (small, small_mib), (large, large_mib) = rss["rss_mib"].items()
+    return [
+        f"  --state RSS after {large} / after {small} creates over HTTP: {rss['growth']:.2f} "
+        f"({large_mib:.1f} / {small_mib:.1f} MiB); target <= {TARGET_RSS_GROWTH:.2f} "
+        f"{verdict(rss['growth'] <= TARGET_RSS_GROWTH)}"
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=4, help="seconds per run (4)")
     parser.add_argument("--studies", type=int, default=1_000_000, help="large file (1000000)")
     parser.add_argument("--small-studies", type=int, default=10_000, help="small file (10000)")
+    parser.add_argument(
+        "--rss-studies", type=int, default=1_000_000, help="creates of the RSS run (1000000)"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("install wrk: apt-get install wrk", file=sys.stderr)
@@ -223,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             pairs = create_rounds(args.rounds, args.duration, pins, folder)
             listing = list_rounds(args.rounds, args.duration, pins, folder, sizes)
             workers = worker_rounds(args.rounds, args.duration, pins, folder)
+            rss = (
+                rss_run((args.small_studies, args.rss_studies), pins, folder)
+                if args.rss_studies
+                else None
+            )
     except BenchError as error:
         print(f"bench FAILED: {error}", file=sys.stderr)
         return 1
@@ -232,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "create_state": create_json(pairs),
         "list_state": listing,
         "workers": workers,
+        "rss_state": rss,
     }
     print()
     print(table(results))

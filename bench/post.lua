@@ -29,6 +29,8 @@ local answered = 0
 function init(args)
   prefix = head .. "1.2.840.113619.2.55." .. (thread_number or 1) .. "."
   local limit = tonumber(args[1])
+  -- A second count (`-- 100000 20000`) starts the counter past it, to fill on past a fill.
+  counter = tonumber(args[2]) or 0
   if limit then
     -- Defined only with a count: wrk reads response bodies only for a script that asks.
     function response(status, headers, body)

@@ -40,9 +40,10 @@ CREATE = Load("create", "post.lua")
 LIST = Load("list", "list.lua", suffix=LIST_QUERY)
 
 
-def fill(count: int) -> Load:
-    """Creates until ``count`` were answered (post.lua stops there)."""
-    return Load("fill", "post.lua", (str(count),))
+def fill(count: int, after: int = 0) -> Load:
+    """Creates until ``count`` were answered (post.lua stops there); their UIDs' counter
+    starts past ``after``, so a fill can go on where another stopped."""
+    return Load("fill", "post.lua", (str(count), str(after)))
 
 
 def retrieve(ids: Path) -> Load:

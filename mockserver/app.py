@@ -27,13 +27,14 @@ from mockserver.control.plane import control_of
 from mockserver.control.state import start_from
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound
 from mockserver.http.auth import Authenticator
+from mockserver.http.commits import CommitBeforeAnswer
 from mockserver.http.endpoints import Call, JsonEndpoint, origin, route
 from mockserver.http.limits import ConcurrencyLimit
 from mockserver.http.pages import not_found_page, session_page, study_page
 from mockserver.query import parse_query
 from mockserver.resources.sessions import SESSION_PATH
 from mockserver.resources.studies import VIEW_PATH
-from mockserver.services import services_of
+from mockserver.services import Services, services_of
 from mockserver.settings import Settings
 from mockserver.world.clock import Clock
 
@@ -48,6 +49,13 @@ def limited(max_concurrency: int | None) -> list[Middleware]:
     if max_concurrency is None:
         return []
     return [Middleware(ConcurrencyLimit, limit=max_concurrency)]
+
+
+def committed(world: Services) -> list[Middleware]:
+    """On a state file, innermost: answers wait for their writes' commit (one a turn)."""
+    if world.database is None:
+        return []
+    return [Middleware(CommitBeforeAnswer, commits=world.database)]
 
 
 def create_app(
@@ -200,6 +208,7 @@ def create_app(
         middleware=[
             *limited(settings.max_concurrency),
             Middleware(ControlMiddleware, plane=plane, contract=contract),
+            *committed(world),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: api_error},
     )

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.contract import Contract
 from mockserver.errors import NotFound
@@ -37,6 +37,9 @@ from mockserver.world.memory import MemoryStudyStore
 from mockserver.world.references import ReferenceFactory
 from mockserver.world.store import StudyStore
 from mockserver.world.tokens import TokenBook
+
+if TYPE_CHECKING:
+    from mockserver.world.sqlite.database import Database
 
 REROUTE = "study-reroute-url-response"
 SEEDED_EPOCH_TEXT = rfc3339(SEEDED_EPOCH)
@@ -123,6 +126,7 @@ class Services:
     transaction: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext
     new: bool = True
     close: Callable[[], None] = lambda: None
+    database: Database | None = None
 
     def reset(self) -> None:
         """Back to the start: the seeded clinic, no studies or sessions, seeded ids and clock."""
@@ -210,4 +214,5 @@ def _on_file(
         transaction=state.database.write,
         new=state.new,
         close=state.database.close,
+        database=state.database,
     )

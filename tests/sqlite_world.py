@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from mockserver import Settings, create_app
 from mockserver.contract import Contract
 from mockserver.resources.studies import filters_of
-from mockserver.world.sqlite.database import Database, layout_of
+from mockserver.world.sqlite.database import Database
+from mockserver.world.sqlite.file import layout_of
 from mockserver.world.sqlite.studies import SqliteStudyStore
 from mockserver.world.store import FieldPath
 from tests.conftest import AUTH

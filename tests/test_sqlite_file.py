@@ -16,7 +16,8 @@ from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
 from mockserver.world.sqlite import StateFileError, check_state_file
-from mockserver.world.sqlite.database import SCHEMA_VERSION
+from mockserver.world.sqlite.file import SCHEMA_VERSION
+from mockserver.world.sqlite.studies import SqliteStudyStore
 from tests.conftest import AUTH, ROOT
 from tests.state_world import created, invited, lived_in, state_bytes
 
@@ -149,3 +150,35 @@ def test_sqlite_file_a_scenario_is_loaded_into_a_new_file_only(tmp_path: Path) -
         assert client.post("/_mock/reset").status_code == 200
         assert client.get(f"{STUDIES}/by-uid/2.25.602").status_code == 404
         assert client.get(f"{STUDIES}/by-uid/2.25.601").status_code == 200
+
+
+def test_sqlite_file_filter_indexes_serve_a_filtered_page_null_or_not(
+    tmp_path: Path,
+) -> None:
+    """A page filtered by an assignee, or by none (``assignedTo=null``), is read from the
+    assignee's index, not by scanning the studies: O(limit) whatever the file holds."""
+    from mockserver.world.store import Filters
+    from tests.sqlite_world import INDEXED, database
+
+    db = database(str(tmp_path / "state.db"))
+    store = SqliteStudyStore(db, INDEXED)
+    assigned = ("assignedTo", "userId")
+    k = INDEXED.index(assigned)
+    user = "usr_" + "1" * 32
+    for n, assignee in enumerate([None, None, {"userId": user}]):
+        study = {
+            "studyId": f"stu_{n:032x}",
+            "studyInstanceUid": f"2.25.{n + 1}",
+            "createdAt": "2026-12-02T00:00:00.000Z",
+            "assignedTo": assignee,
+        }
+        store.add(study, b'{"id": "key"}')
+    for wanted, found in ((user, 1), (None, 2)):
+        queries: list[str] = []
+        db._connection.set_trace_callback(queries.append)
+        page = store.page(Filters({assigned: wanted}), None, 20)
+        db._connection.set_trace_callback(None)
+        assert len(page.studies) == found
+        (query,) = [q for q in queries if q.startswith("SELECT core")]
+        plan = " ".join(str(row[3]) for row in db.rows(f"EXPLAIN QUERY PLAN {query}"))
+        assert f"USING INDEX studies_f{k}" in plan, plan

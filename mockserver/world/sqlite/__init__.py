@@ -12,18 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mockserver.world.clock import Clock
-from mockserver.world.sqlite.database import (
-    Database,
-    StateFileError,
-    check_state_file,
-    layout_of,
-)
+from mockserver.world.sqlite.database import Database, StateWriteFailed
+from mockserver.world.sqlite.file import StateFileError, check_state_file, layout_of
 from mockserver.world.sqlite.meta import StoredClock, StoredIds
 from mockserver.world.sqlite.records import SqlitePeople
 from mockserver.world.sqlite.studies import SqliteStudyStore
 from mockserver.world.store import FieldPath
 
-__all__ = ["StateFile", "StateFileError", "check_state_file", "open_state"]
+__all__ = ["StateFile", "StateFileError", "StateWriteFailed", "check_state_file", "open_state"]
 
 
 @dataclass(frozen=True)

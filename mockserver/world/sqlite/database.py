@@ -1,91 +1,85 @@
-"""A state file: one SQLite database (stdlib sqlite3, WAL) holding a mock's whole world.
+"""One connection to a state file, and its transactions: every write is committed before
+its answer goes out, and the writes of one turn of the event loop share one commit.
 
-Opening checks the file before anything writes to it: a file that is not SQLite, a newer
-schema version (``PRAGMA user_version``), another application's database or a corrupt one
-(``PRAGMA quick_check``) raise ``StateFileError`` and the file is left as it was. A new (or
-empty) file gets the schema. Every write is one ``BEGIN IMMEDIATE`` transaction, committed
-before the answer goes out. ``synchronous=NORMAL`` (WAL): a commit has written its frames to
-the WAL through the OS before it returns, so an acknowledged write survives a kill -9 of the
-mock (what the issue asks, and tests/test_sqlite_durability.py checks); only an OS crash or
-power cut may lose the last commits. FULL would also fsync every commit: about 430 creates/s
-instead of about 1600 on the development machine, for a power cut a mock need not survive.
-Several processes
-share the file: ``busy_timeout`` makes a writer wait for the one writing, and every read is
-its own snapshot of what has been committed, by any process.
+A write is a transaction (``BEGIN IMMEDIATE``). Outside a request, it commits when it ends.
+Inside one (``deferring()``, which the HTTP edge's middleware opens around every request),
+it leaves the transaction open; the next requests of the same turn of the event loop write
+into it, each in its own savepoint (a refused write rolls back alone), and the first of them
+to answer commits it for all (``settle()``): group commit. No answer leaves before the
+transaction holding what it wrote, or what it read while writes were pending, has committed;
+if that commit fails, every answer that waited on it is a 503 and none of its writes is kept.
+
+Per create, a commit is most of the cost (the WAL frames it writes, and every thousand pages
+a checkpoint that fsyncs); shared by the requests of one turn, bench/durable.py measures
+create with ``--state`` at several times the throughput of one commit per write. Several
+processes share the file: ``busy_timeout`` makes a writer wait for the one writing, and every
+read is its own snapshot of what has been committed, by any process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from contextvars import ContextVar
 from typing import Any
 
-SCHEMA_VERSION = 1
-"""What ``PRAGMA user_version`` says about the tables below; a newer file is refused."""
-HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_S = 10.0
-"""How long a write waits for another process's write to finish before it fails."""
-TABLES = ("meta", "api_keys", "studies", "users", "invitations", "revoked")
-NEW = "new"
-"""A meta key present from the schema's creation until the first mock claims the world."""
+from mockserver.errors import ServiceUnavailable
+from mockserver.world.sqlite.checkpoints import WAL_BOUND_PAGES, Checkpointer
+from mockserver.world.sqlite.file import BUSY_TIMEOUT_S, NEW, open_connection
+
+LOST_KEPT = 64
+"""How many lost transactions are remembered for the answers still waiting on them."""
 
 
-class StateFileError(ValueError):
-    """A ``--state`` file this mock will not open; the message names the file and what is
-    wrong, for the CLI to print before it exits (status 2)."""
+class StateWriteFailed(ServiceUnavailable):
+    """A write the state file could not take (locked by another process past the busy
+    timeout, disk full, an I/O error): answered 503, and nothing of it is kept."""
 
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(path, problem)
-        self.path, self.problem = path, problem
-
-    def __str__(self) -> str:
-        return f"--state {self.path}: {self.problem}. The file was left untouched."
-
-
-def _schema(filters: int) -> list[str]:
-    """The tables and indexes; study filters are columns ``f0``.. with no type (no affinity,
-    so a value keeps its type: text ``'1'`` is not the integer ``1``)."""
-    columns = "".join(f", f{k}" for k in range(filters))
-    return [
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE api_keys (key_id INTEGER PRIMARY KEY, reference BLOB NOT NULL UNIQUE)",
-        "CREATE TABLE studies (study_id TEXT PRIMARY KEY, uid TEXT NOT NULL UNIQUE, "
-        "position TEXT NOT NULL, core BLOB NOT NULL, key_id INTEGER NOT NULL, "
-        f"folded TEXT NOT NULL{columns})",
-        "CREATE INDEX studies_position ON studies (position)",
-        *(f"CREATE INDEX studies_f{k} ON studies (f{k}, position)" for k in range(filters)),
-        *(
-            f"CREATE TABLE {table} (id TEXT PRIMARY KEY, position TEXT NOT NULL, "
-            "unique_key TEXT UNIQUE, body BLOB NOT NULL)"
-            for table in ("users", "invitations")
-        ),
-        "CREATE INDEX users_position ON users (position)",
-        "CREATE INDEX invitations_position ON invitations (position)",
-        "CREATE TABLE revoked (user_id TEXT PRIMARY KEY)",
-    ]
+    def __init__(self, path: str, exc: sqlite3.Error) -> None:
+        super().__init__(
+            f"avara-mock could not write its state file {path} ({exc}); nothing of this "
+            "request was kept. Retry; if it persists, check the disk and that no other "
+            f"program holds the file locked for more than {BUSY_TIMEOUT_S:.0f} s."
+        )
 
 
 class Database:
     """One connection to a state file, shared by the stores of one mock.
 
-    ``write()`` is a transaction; nested ones join the outermost, which commits (or rolls
-    back) everything. A lock keeps another thread (the pytest plugin's) out of a transaction
-    this one has open.
+    ``write()`` is a transaction; nested ones join the outermost. A lock keeps another
+    thread (the pytest plugin's) out of a statement or a write this one is in; a transaction
+    left open for others to join may take another thread's writes too, and any commit
+    commits them all.
     """
 
     def __init__(self, path: str, layout: str, filters: int) -> None:
         self.path = path
-        self._connection = _open(path, layout, filters)
+        self.commits = 0
+        """Transactions committed so far (fewer than writes, when requests share them)."""
+        self._connection = open_connection(path, layout, filters)
         self._lock = threading.RLock()
         self._depth = 0
+        self._open = False
+        self._number = 0
+        self._lost: dict[int, sqlite3.Error] = {}
         self._after: list[Callable[[], None]] = []
+        self._deferring: ContextVar[bool] = ContextVar("deferring", default=False)
+        self._wrote: ContextVar[int | None] = ContextVar("wrote", default=None)
+        self._checkpointer: Checkpointer | None = None
+        self._closed = False
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE``), or the one already open."""
+    def write(self, single: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write: the transaction of this turn (in a savepoint of it) or a new one; or,
+        nested, the write already under way. ``StateWriteFailed`` if the file refuses it.
+
+        ``single``: the write changes the file with one statement, which SQLite undoes by
+        itself when it fails, so it needs no savepoint (a savepoint makes every page the
+        write touches be copied first: it would more than double the cost of a create).
+        """
         with self._lock:
             connection = self._connection
             if self._depth:
@@ -95,30 +89,111 @@ class Database:
                 finally:
                     self._depth -= 1
                 return
-            connection.execute("BEGIN IMMEDIATE")
+            joined = self._open
+            saved = joined and not single
+            self._begin(joined, saved)
             self._depth = 1
+            kept = len(self._after)
             try:
                 yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                self._after.clear()
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
+            except BaseException as exc:
+                del self._after[kept:]
+                self._undo(joined, saved)
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise StateWriteFailed(self.path, exc) from exc
                 raise
             finally:
                 self._depth = 0
-            after, self._after = self._after, []
-            for done in after:
-                done()
+            if saved:
+                connection.execute("RELEASE write")
+            self._open = True
+            if not self._deferring.get():
+                self.commit()
+            elif self._wrote.get() is None:
+                self._wrote.set(self._number)
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._closed
+
+    def checkpoint_in_background(self) -> None:
+        """Move the WAL's checkpoints out of the commits, into a thread (``checkpoints.py``);
+        the HTTP edge asks for it when it starts answering."""
+        with self._lock:
+            if self._checkpointer is None and not self._closed and self.path != ":memory:":
+                self._connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_BOUND_PAGES}")
+                self._checkpointer = Checkpointer(self.path, self)
+                self._checkpointer.start()
+
+    @property
+    def checkpointer(self) -> Checkpointer | None:
+        """The thread checkpointing the WAL, once the HTTP edge asked for one."""
+        return self._checkpointer
 
     @property
     def writing(self) -> bool:
-        """Whether a write transaction is open."""
+        """Whether a write is under way."""
         return self._depth > 0
 
     def after_commit(self, done: Callable[[], None]) -> None:
-        """Run ``done`` once the open transaction commits (never, if it rolls back)."""
+        """Run ``done`` once the write under way commits (never, if it is rolled back)."""
         self._after.append(done)
+
+    @contextlib.contextmanager
+    def deferring(self) -> Iterator[None]:
+        """Writes inside leave their transaction open for the other requests of this turn
+        of the event loop; whoever opened this must ``settle()`` before answering."""
+        deferring, wrote = self._deferring.set(True), self._wrote.set(None)
+        try:
+            yield
+        finally:
+            self._deferring.reset(deferring)
+            self._wrote.reset(wrote)
+
+    async def settle(self) -> None:
+        """Return once what this request wrote, or read while writes were pending, is
+        committed; ``StateWriteFailed`` if a transaction holding its writes was lost. It
+        first lets every other request ready in this turn of the event loop write into the
+        open transaction, then commits it for them all, unless one of them has already."""
+        with self._lock:
+            first = self._wrote.get()
+            if not self._open:
+                self._raise_if_lost(first, self._number)
+                return
+            number = self._number
+        await asyncio.sleep(0)
+        with self._lock:
+            if number == self._number and self._open:
+                self.commit()
+        self._raise_if_lost(number if first is None else first, number + 1)
+
+    def finish(self) -> None:
+        """Commit what this request left pending (it ended without an answer); a failure
+        is dropped: nobody was told the write was kept."""
+        with contextlib.suppress(StateWriteFailed), self._lock:
+            if self._wrote.get() is not None:
+                self.commit()
+
+    def commit(self) -> None:
+        """Commit the open transaction, if there is one; ``StateWriteFailed`` if it fails
+        (then it is rolled back, with every write in it)."""
+        with self._lock:
+            if not self._open:
+                return
+            if self._depth:
+                raise RuntimeError("a transaction is committed only between writes")
+            number, self._number, self._open = self._number, self._number + 1, False
+            after, self._after = self._after, []
+            try:
+                self._connection.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._connection.in_transaction:
+                    self._connection.execute("ROLLBACK")
+                raise self._lose(number, exc) from exc
+            self.commits += 1
+            for done in after:
+                done()
 
     def one(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
         """The first row a query answers, or None."""
@@ -149,7 +224,7 @@ class Database:
 
     def set_meta(self, key: str, value: str | None) -> None:
         """Set (or, with None, remove) a meta value."""
-        with self.write() as connection:
+        with self.write(single=True) as connection:
             if value is None:
                 connection.execute("DELETE FROM meta WHERE key = ?", (key,))
             else:
@@ -166,120 +241,58 @@ class Database:
             return connection.execute("DELETE FROM meta WHERE key = ?", (NEW,)).rowcount > 0
 
     def close(self) -> None:
-        """Close the connection (the last one checkpoints the WAL into the file)."""
+        """Commit what is pending and close the connection (the last one to close
+        checkpoints the WAL into the file)."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
+            self.commit()
             self._connection.close()
 
-
-def check_state_file(path: str) -> None:
-    """Open the file as a mock would (making it if new), check it, close it; raises
-    ``StateFileError``. A supervisor calls this once before its workers start."""
-    from mockserver.contract import Contract
-    from mockserver.resources.studies import filters_of
-
-    filters = tuple(filters_of(Contract.load()).values())
-    _open(path, layout_of(filters), len(filters)).close()
-
-
-def layout_of(filters: Sequence[tuple[str, ...]]) -> str:
-    """The text a file keeps of which study fields its columns ``f0``.. hold."""
-    return ",".join(".".join(path) for path in filters)
-
-
-def _open(path: str, layout: str, filters: int) -> sqlite3.Connection:
-    file = Path(path)
-    if file.is_dir():
-        raise StateFileError(path, "is a directory, not a state file")
-    existed = file.exists() and file.stat().st_size > 0
-    if existed:
+    def _begin(self, joined: bool, saved: bool) -> None:
+        """A new transaction holding the file's write lock (waiting ``BUSY_TIMEOUT_S`` for
+        another process's), or a savepoint of the open one, or (single) nothing."""
+        if joined and not saved:
+            return
         try:
-            with file.open("rb") as stream:
-                header = stream.read(len(HEADER))
-        except OSError as exc:
-            raise StateFileError(path, f"cannot be read ({exc.strerror})") from None
-        if header != HEADER:
-            raise StateFileError(path, "is not a SQLite database (it lacks the SQLite header)")
-    if existed:
-        _check_read_only(path, layout)
-    try:
-        connection = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as exc:
-        raise StateFileError(path, f"cannot be opened ({exc})") from None
-    try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        _create(connection, layout, filters)
-    except sqlite3.DatabaseError as exc:
-        connection.close()
-        raise StateFileError(path, f"is corrupt or not a state file ({exc})") from None
-    except BaseException:
-        connection.close()
-        raise
-    return connection
+            self._connection.execute("SAVEPOINT write" if joined else "BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StateWriteFailed(self.path, exc) from exc
 
+    def _undo(self, joined: bool, saved: bool) -> None:
+        """Roll back a failed write: its savepoint, or its transaction; a single statement
+        SQLite has undone already. SQLite rolls back a whole transaction by itself on some
+        errors (a full disk): the writes of the other requests in it are then lost too, and
+        so is their answer."""
+        connection = self._connection
+        if joined and connection.in_transaction:
+            if saved:
+                connection.execute("ROLLBACK TO write")
+                connection.execute("RELEASE write")
+            return
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        if joined:
+            self._lose(self._number, sqlite3.OperationalError("the transaction was rolled back"))
+            self._number += 1
+            self._after.clear()
+        self._open = False
 
-def _check_read_only(path: str, layout: str) -> None:
-    """The checks, on a read-only connection: closing it never writes the file (a read-write
-    one that closes last moves the WAL into the file, which changes its bytes)."""
-    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
-    try:
-        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
-    except sqlite3.Error as exc:
-        raise StateFileError(path, f"cannot be opened ({exc})") from None
-    try:
-        _check(connection, path, layout)
-    except sqlite3.DatabaseError as exc:
-        raise StateFileError(path, f"is corrupt or not a state file ({exc})") from None
-    finally:
-        connection.close()
+    def _raise_if_lost(self, first: int | None, end: int) -> None:
+        """``StateWriteFailed`` if a transaction from ``first`` to before ``end`` was lost."""
+        if first is None:
+            return
+        for number in range(first, end):
+            lost = self._lost.get(number)
+            if lost is not None:
+                raise StateWriteFailed(self.path, lost)
 
-
-def _check(connection: sqlite3.Connection, path: str, layout: str) -> None:
-    """Refuse a file this mock must not write to; only reads, so the file stays as it was."""
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise StateFileError(
-            path,
-            f"was written by a newer avara-mock (schema version {version}; this one reads "
-            f"version {SCHEMA_VERSION} and older). Use that avara-mock, or another file",
-        )
-    found = [str(row[0]) for row in connection.execute("PRAGMA quick_check").fetchall()]
-    if found != ["ok"]:
-        raise StateFileError(path, f"is corrupt (PRAGMA quick_check: {'; '.join(found[:3])})")
-    tables = {
-        str(row[0])
-        for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
-    if version == 0 and tables:
-        raise StateFileError(
-            path, "is another application's SQLite database (no avara-mock schema version)"
-        )
-    if version == SCHEMA_VERSION:
-        missing = sorted(set(TABLES) - tables)
-        if missing:
-            raise StateFileError(path, f"is damaged: it lacks the tables {', '.join(missing)}")
-        row = connection.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
-        if row is None or row[0] != layout:
-            raise StateFileError(
-                path,
-                f"keeps the list filters {row and row[0]!r}, this mock's contract has "
-                f"{layout!r} (written by another avara-mock version)",
-            )
-
-
-def _create(connection: sqlite3.Connection, layout: str, filters: int) -> None:
-    """The schema, once: the first process to take the write lock makes it."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        if int(connection.execute("PRAGMA user_version").fetchone()[0]) == 0:
-            for statement in _schema(filters):
-                connection.execute(statement)
-            connection.execute("INSERT INTO meta (key, value) VALUES ('layout', ?)", (layout,))
-            connection.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (NEW,))
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+    def _lose(self, number: int, exc: sqlite3.Error) -> StateWriteFailed:
+        """Remember that transaction ``number`` was lost, for the answers waiting on it."""
+        self._lost[number] = exc
+        while len(self._lost) > LOST_KEPT:
+            del self._lost[next(iter(self._lost))]
+        return StateWriteFailed(self.path, exc)

@@ -47,7 +47,7 @@ class StoredClock(WorldClock):
     def now(self) -> str:
         if self._document() is None:
             return self._system.now()
-        with self._db.write():
+        with self._db.write(single=True):
             document = self._document()
             if document is None:
                 return self._system.now()
@@ -99,7 +99,7 @@ class StoredIds(IdSource):
     def study_id(self) -> str:
         if self._seed is None or self._db is None:
             return super().study_id()
-        with self._db.write():
+        with self._db.write(single=True):
             stored = self._db.meta(LAST_ID)
             last = self._first if stored is None else int(stored, 16)
             last += 1 + self._random.getrandbits(STEP_BITS)

@@ -44,7 +44,7 @@ class SqliteRecordStore:
         body = orjson.dumps(record)
         row = (record[self._id_field], self.position(record), self._key(record), body)
         try:
-            with self._db.write() as connection:
+            with self._db.write(single=True) as connection:
                 connection.execute(
                     f"INSERT INTO {self._table} (id, position, unique_key, body) "
                     "VALUES (?, ?, ?, ?)",
@@ -62,7 +62,7 @@ class SqliteRecordStore:
         return None if row is None else orjson.loads(row[0])
 
     def replace(self, record: Record) -> Record:
-        with self._db.write() as connection:
+        with self._db.write(single=True) as connection:
             connection.execute(
                 f"UPDATE {self._table} SET body = ?, unique_key = ? WHERE id = ?",
                 (orjson.dumps(record), self._key(record), record[self._id_field]),
@@ -126,15 +126,15 @@ class SqliteSet(MutableSet[str]):
         return int(self._db.one("SELECT count(*) FROM revoked")[0])
 
     def add(self, value: str) -> None:
-        with self._db.write() as connection:
+        with self._db.write(single=True) as connection:
             connection.execute("INSERT OR IGNORE INTO revoked (user_id) VALUES (?)", (value,))
 
     def discard(self, value: str) -> None:
-        with self._db.write() as connection:
+        with self._db.write(single=True) as connection:
             connection.execute("DELETE FROM revoked WHERE user_id = ?", (value,))
 
     def clear(self) -> None:
-        with self._db.write() as connection:
+        with self._db.write(single=True) as connection:
             connection.execute("DELETE FROM revoked")
 
     def hold(self, values: Iterable[str]) -> None:

@@ -45,7 +45,7 @@ class SqliteStudyStore:
         uid, study_id = study["studyInstanceUid"], study["studyId"]
         core = orjson.dumps(study)
         at, folded, values = position(study), _folded(study), self._values(study)
-        with self._db.write() as connection:
+        with self._db.write(single=reference in self._key_ids) as connection:
             key_id = self._key_id(connection, reference)
             row = (study_id, uid, at, core, key_id, folded, *values)
             try:
@@ -72,7 +72,7 @@ class SqliteStudyStore:
     def replace(self, study: dict[str, Any]) -> bytes:
         core = orjson.dumps(study)
         changed = (core, _folded(study), *self._values(study), study["studyId"])
-        with self._db.write() as connection:
+        with self._db.write(single=True) as connection:
             key_id = connection.execute(self._update, changed).fetchone()[0]
         return join(core, self._reference(key_id))
 
