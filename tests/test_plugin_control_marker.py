@@ -53,9 +53,10 @@ def test_plugin_control_marker_latency_delays_every_answer(pytester: pytest.Pyte
         def test_none_by_default(avara_mock, avara_settings):
             assert avara_settings.latency is None
             with Avara(max_retries=0) as client:
+                client.viewer.users.list()  # the first call also builds what loads lazily
                 client.viewer.users.list()
-            (entry,) = avara_mock.journal()
-            assert entry["durationMs"] < 150
+            first, second = avara_mock.journal()
+            assert second["durationMs"] < 150
         """
     )
     run(pytester).assert_outcomes(passed=3, failed=0)
