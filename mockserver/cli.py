@@ -322,6 +322,8 @@ def serve(settings: Settings) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(banner(f"http://{shown}:{port}", app.routes, control_access(settings)), flush=True)
+    if several:
+        app.state.services.close()  # the workers open the file themselves
     del app  # several: the workers build their own; one: the config holds it
     return supervise(config, sock) if several else serve_here(config, sock)
 
@@ -366,7 +368,7 @@ def uvicorn_config(settings: Settings, app: Any) -> Any:
         header_timeout_s=settings.header_timeout_s,
         log_level=settings.log_level,
         access_log=False,
-        lifespan="off",
+        lifespan="on",
         http=protocol_for("auto"),
         timeout_keep_alive=KEEP_ALIVE_S,
     )

@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +28,44 @@ ORPHAN_CHECK_S = 0.5
 
 def served(app: Any, settings: Settings) -> Any:
     """The app as a process serves it: at the levels that log requests, behind the cheap
-    access log (``mockserver.http.access_log``) instead of uvicorn's."""
+    access log (``mockserver.http.access_log``) instead of uvicorn's; closing its world
+    when the server shuts down."""
     from mockserver.http.access_log import AccessLog
 
-    return AccessLog(app) if settings.log_level in ACCESS_LOG_LEVELS else app
+    logged = AccessLog(app) if settings.log_level in ACCESS_LOG_LEVELS else app
+    return ClosedOnShutdown(logged, app.state.services.close)
+
+
+class ClosedOnShutdown:
+    """ASGI app answering the server's lifespan: at shutdown (Ctrl-C, SIGTERM, a worker
+    stopped by its supervisor) it flushes the access log and closes the world. A state file
+    is then checkpointed: the file alone holds every write and its WAL is gone, so it can be
+    copied or shared as it is. uvicorn ends a process by raising the signal again after its
+    shutdown, so ``atexit`` would never run there; the lifespan does."""
+
+    def __init__(self, app: Any, close: Callable[[], None]) -> None:
+        self.app = app
+        self._close = close
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.flush()
+                self._close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def flush(self) -> None:
+        """Write the access log's pending lines, if there is an access log."""
+        flush = getattr(self.app, "flush", None)
+        if flush is not None:
+            flush()
 
 
 @dataclass(frozen=True)

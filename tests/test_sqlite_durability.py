@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import AUTH, ROOT, SERVING_LINE, STARTUP_TIMEOUT, live_server
 
@@ -25,11 +28,11 @@ BAD = {"severity": "not-a-severity", "studyDescription": "XR Foot"}
 
 
 @contextlib.contextmanager
-def served(state: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def served(state: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """The mock on ``state`` and its URL; the process is always reaped (killed if alive)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--log-level", "warning", "--state", str(state)],
+         "--log-level", "warning", "--state", str(state), *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     try:
@@ -109,3 +112,27 @@ def test_sqlite_durability_every_acknowledged_create_survives_kill_9(tmp_path: P
     assert missing == []
     assert kept == []
     assert len(acknowledged) <= listed <= len(acknowledged) + THREADS
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sqlite_durability_a_clean_stop_leaves_the_world_in_the_file_alone(
+    tmp_path: Path, workers: int
+) -> None:
+    """Stopped with Ctrl-C, the mock closes its file: the WAL is checkpointed into it, so a
+    copy of the file alone (as a user would commit or share it) holds every create."""
+    state = tmp_path / "state.db"
+    with served(state, "--workers", str(workers)) as (process, url):
+        with httpx.Client(base_url=url, headers=AUTH, timeout=10) as client:
+            made = [
+                client.post(STUDIES, json={**GOOD, "studyInstanceUid": f"2.25.9{n}"}).json()
+                for n in range(20)
+            ]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    wal = Path(f"{state}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    alone = tmp_path / "alone.db"
+    shutil.copyfile(state, alone)
+    with contextlib.closing(sqlite3.connect(alone)) as other:
+        stored = {str(row[0]) for row in other.execute("SELECT study_id FROM studies")}
+    assert {study["studyId"] for study in made} <= stored

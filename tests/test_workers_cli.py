@@ -6,6 +6,7 @@ import argparse
 import pickle
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,33 @@ def test_workers_config_survives_pickle_as_spawn_sends_it() -> None:
     assert copy.http is protocol_for("auto")
     assert copy.app == WorkerApp(settings)
     assert (copy.factory, copy.workers, copy.header_timeout_s) == (True, 2, 3.0)
+
+
+def test_workers_served_app_closes_the_world_and_flushes_at_shutdown() -> None:
+    """The lifespan's shutdown closes the world once, after the access log's last lines."""
+    import asyncio
+
+    from mockserver.workers import ClosedOnShutdown
+
+    done: list[str] = []
+
+    class Logged:
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            raise AssertionError("the lifespan is answered by ClosedOnShutdown itself")
+
+        def flush(self) -> None:
+            done.append("flush")
+
+    app = ClosedOnShutdown(Logged(), lambda: done.append("close"))
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[str] = []
+
+    async def receive() -> dict[str, str]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, str]) -> None:
+        sent.append(message["type"])
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert done == ["flush", "close"]
