@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from starlette.testclient import TestClient
@@ -11,7 +13,7 @@ from mockserver.contract import Contract
 from mockserver.errors import NotFound
 from mockserver.resources.studies import StudyService
 from mockserver.services import studies_of
-from mockserver.world.clinic import STAFF, Clinic
+from mockserver.world.clinic import ROLES_BY_LEVEL, STAFF, Clinic
 from mockserver.world.references import ReferenceFactory
 from tests.conftest import AUTH
 
@@ -99,3 +101,55 @@ def test_clinic_unknown_user_joins_or_is_refused_with_strict_references(
     with pytest.raises(NotFound, match=STRANGER):
         refusing.create({**body, "studyInstanceUid": "1.2.1"}, "k")
     assert strict.reference(STRANGER) is None
+
+
+@pytest.mark.parametrize("on_file", [False, True])
+def test_clinic_joining_user_whose_fake_email_is_taken_gets_a_tagged_one(
+    contract: Contract, tmp_path: Path, on_file: bool
+) -> None:
+    """A study assigned to an unknown user makes them join with a fake e-mail; when another
+    user has that e-mail already, the joiner gets it tagged, unique and still an e-mail (a
+    state file's UNIQUE e-mail would otherwise make the create a 500)."""
+    import jsonschema
+
+    settings = Settings(seed=5, state=f"{tmp_path}/state.db" if on_file else None)
+    app = create_app(settings)
+    services = app.state.services
+    clinic = services.clinic
+    fake = ReferenceFactory(5).user(STRANGER)
+    with TestClient(app, headers=AUTH) as client:
+        invited = client.post(
+            "/v1/viewer/users",
+            json={
+                "email": fake["email"],
+                "firstName": "Ada",
+                "lastName": "Lovelace",
+                "level": "member",
+                "clinicRole": ROLES_BY_LEVEL["member"][0],
+                "canManageStudies": True,
+                "hasDashboardAccess": False,
+            },
+        )
+        assert invited.status_code in (200, 201), invited.text
+        answer = client.post(
+            "/v1/viewer/studies",
+            json={
+                "severity": "high",
+                "studyDescription": "CT",
+                "studyInstanceUid": "1.2.9",
+                "assignedTo": STRANGER,
+            },
+        )
+        assert answer.status_code == 201, answer.text
+    joined = clinic.users.get(STRANGER)
+    assert joined is not None
+    emails = [user["email"].casefold() for user in clinic.users.records()]
+    assert len(emails) == len(set(emails))
+    assert joined["email"] != fake["email"]
+    assert joined["email"].endswith(fake["email"].split("@")[1])
+    assert answer.json()["assignedTo"]["email"] == joined["email"]
+    jsonschema.validate(
+        joined["email"],
+        {"type": "string", "format": "email"},
+        format_checker=jsonschema.FormatChecker(),
+    )

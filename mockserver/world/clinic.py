@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from mockserver.contract import Contract
 from mockserver.world.clock import SEEDED_EPOCH, rfc3339
-from mockserver.world.records import Record, Records, RecordStore
+from mockserver.world.records import DuplicateKey, Record, Records, RecordStore
 
 STAFF = (("owner", 1), ("admin", 2), ("member", 6))
 """How many users of each level the clinic starts with."""
@@ -78,6 +78,13 @@ class MemoryPeople:
 
     def atomic(self) -> AbstractContextManager[Any]:
         return contextlib.nullcontext()
+
+
+def tagged(email: str, user_id: str) -> str:
+    """The e-mail with a tag naming the user (``jane.doe+1f2e3d4c@host``): a fake e-mail made
+    for a user who joins may be another user's already, and e-mails are unique."""
+    local, _, host = email.partition("@")
+    return f"{local.split('+')[0]}+{user_id.removeprefix('usr_')[:8]}@{host}"
 
 
 class Clinic:
@@ -223,8 +230,20 @@ class Clinic:
             "createdAt": now,
             "lastLoginAt": None,
         }
-        self.users.add(user)
+        if self._email_taken(user):
+            user["email"] = tagged(user["email"], user["userId"])
+        try:
+            self.users.add(user)
+        except DuplicateKey:
+            # Another process sharing the state file added a user with this e-mail since.
+            user["email"] = tagged(user["email"], user["userId"])
+            self.users.add(user)
         return self.reference(user["userId"]) or reference
+
+    def _email_taken(self, user: Record) -> bool:
+        """Whether another user has this user's e-mail (e-mails are unique in a clinic)."""
+        email = str(user.get("email") or "").casefold()
+        return bool(email) and self.users.find(lambda u: u["email"].casefold() == email) is not None
 
     def changed(self, user_id: str) -> None:
         """Tell every listener that a user's record changed (the studies show it)."""
