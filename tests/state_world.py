@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
@@ -15,6 +16,15 @@ STUDIES, USERS = "/v1/viewer/studies", "/v1/viewer/users"
 STATE = "/_mock/state"
 UNKNOWN_USER = "usr_" + "ab" * 16
 JSON = {"Content-Type": "application/json"}
+PERSON = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "level": "member",
+    "canManageStudies": True,
+    "hasDashboardAccess": False,
+    "clinicRole": "Radiologist",
+}
+"""An invite body but its e-mail."""
 
 
 def mock(**options: Any) -> TestClient:
@@ -22,7 +32,7 @@ def mock(**options: Any) -> TestClient:
     return TestClient(create_app(Settings(**options)), headers=AUTH)
 
 
-def created(client: TestClient, uid: str, **fields: Any) -> dict[str, Any]:
+def created(client: httpx.Client, uid: str, **fields: Any) -> dict[str, Any]:
     """A new study, asserted created."""
     body = {"studyInstanceUid": uid, "severity": "normal", "studyDescription": "MRI Brain"}
     answer = client.post(STUDIES, json={**body, **fields})
@@ -31,18 +41,9 @@ def created(client: TestClient, uid: str, **fields: Any) -> dict[str, Any]:
     return found
 
 
-def invited(client: TestClient, email: str, **fields: Any) -> dict[str, Any]:
+def invited(client: httpx.Client, email: str, **fields: Any) -> dict[str, Any]:
     """A new user of the clinic (and their pending invitation), asserted made."""
-    body = {
-        "email": email,
-        "firstName": "Ada",
-        "lastName": "Lovelace",
-        "level": "member",
-        "canManageStudies": True,
-        "hasDashboardAccess": False,
-        "clinicRole": "Radiologist",
-    }
-    answer = client.post(USERS, json={**body, **fields})
+    answer = client.post(USERS, json={**PERSON, "email": email, **fields})
     assert answer.status_code in (200, 201), answer.text
     found: dict[str, Any] = answer.json()
     return found

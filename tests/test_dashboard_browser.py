@@ -26,6 +26,7 @@ from playwright.sync_api import (
 )
 
 from tests.conftest import AUTH, fresh_uid, live_server
+from tests.state_world import created
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,17 +95,7 @@ def api(mock_url: str) -> Iterator[httpx.Client]:
 
 
 def create(api: httpx.Client, description: str, severity: str) -> dict[str, Any]:
-    answer = api.post(
-        STUDIES,
-        json={
-            "studyInstanceUid": fresh_uid(),
-            "studyDescription": description,
-            "severity": severity,
-        },
-    )
-    assert answer.status_code == 201, answer.text
-    study: dict[str, Any] = answer.json()
-    return study
+    return created(api, fresh_uid(), studyDescription=description, severity=severity)
 
 
 def troubles(page: Page) -> list[str]:

@@ -16,6 +16,7 @@ from mockserver.contract import Contract
 from mockserver.control.dashboard import fault_document, number
 from mockserver.control.dashboard_html import FaultForm, View, render_page, render_requests
 from tests.conftest import AUTH, fresh_uid
+from tests.state_world import created
 
 STUDIES = "/v1/viewer/studies"
 HOSTILE = '<script>alert("owned")</script>'
@@ -68,17 +69,7 @@ def column(html: str, table_id: str, index: int) -> list[str]:
 
 
 def create(client: TestClient, description: str, severity: str = "normal") -> dict[str, Any]:
-    answer = client.post(
-        STUDIES,
-        json={
-            "studyInstanceUid": fresh_uid(),
-            "studyDescription": description,
-            "severity": severity,
-        },
-    )
-    assert answer.status_code == 201, answer.text
-    study: dict[str, Any] = answer.json()
-    return study
+    return created(client, fresh_uid(), studyDescription=description, severity=severity)
 
 
 @pytest.fixture

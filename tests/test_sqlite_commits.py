@@ -5,7 +5,9 @@ nothing else with it (mockserver/world/sqlite/database.py, mockserver/http/commi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -64,38 +66,18 @@ def test_sqlite_commits_one_commit_for_the_creates_of_a_turn(tmp_path: Path) -> 
 
 def test_sqlite_commits_no_answer_before_its_commit(tmp_path: Path) -> None:
     """At the first message of every answer, another connection reads its study already."""
-    app, _db, path = app_on(tmp_path)
+    app, _, path = app_on(tmp_path)
     seen_at_answer: list[int] = []
 
-    async def one(uid: str) -> None:
-        sent = [{"type": "http.request", "body": create_body(uid), "more_body": False}]
-
-        async def receive() -> Message:
-            return sent.pop() if sent else {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
+    async def watched(scope: Scope, receive: Receive, send: Send) -> None:
+        async def answering(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen_at_answer.append(len(stored_ids(path)))
+            await send(message)
 
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": STUDIES,
-            "raw_path": STUDIES.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [*HEADERS, (b"host", b"127.0.0.1")],
-            "scheme": "http",
-            "server": ("127.0.0.1", 4010),
-            "client": ("127.0.0.1", 5000),
-            "http_version": "1.1",
-        }
-        await app(scope, receive, send)
+        await app(scope, receive, answering)
 
-    async def all_of() -> None:
-        await asyncio.gather(*(one(f"2.25.{n}") for n in range(1, 11)))
-
-    asyncio.run(all_of())
+    asyncio.run(creates(watched, [f"2.25.{n}" for n in range(1, 11)]))
     assert seen_at_answer == [10] * 10
 
 
@@ -205,9 +187,7 @@ class FailingCommits:
     def __init__(self) -> None:
         self.finished = 0
 
-    def deferring(self) -> Any:
-        import contextlib
-
+    def deferring(self) -> AbstractContextManager[None]:
         return contextlib.nullcontext()
 
     async def settle(self) -> None:

@@ -10,17 +10,9 @@ from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
 from tests.conftest import AUTH
-from tests.state_world import STUDIES, USERS, created, invited
+from tests.state_world import PERSON, STUDIES, USERS, created, invited
 
 BODY = {"severity": "normal", "studyDescription": "CT Chest"}
-PERSON = {
-    "firstName": "Ada",
-    "lastName": "Lovelace",
-    "level": "member",
-    "canManageStudies": True,
-    "hasDashboardAccess": False,
-    "clinicRole": "Radiologist",
-}
 
 
 def two(path: Path, seed: int | None = None) -> tuple[TestClient, TestClient]:
