@@ -252,9 +252,10 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
     class AbortingHttpToolsProtocol(HttpToolsProtocol):
         """uvicorn's httptools protocol with ``avara.abort`` and the header guards.
 
-        httptools hands headers over whole, so their size is counted twice: the pieces
-        parsed (exact, checked when the headers end) and the bytes read in later reads while
-        they have not ended (a bound on what the parser holds for one endless header)."""
+        httptools hands headers over whole, so their size is counted twice: what uvicorn
+        kept of them (the target and each name and value: exact, checked when the headers
+        end) and the bytes read in later reads while they have not ended (a bound on what the
+        parser holds for one endless header)."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             coalesced = coalesce(transport)
@@ -262,7 +263,6 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
             self.app = with_abort(self.app, coalesced)
             self.guard = HeaderGuard(self.config, coalesced)
             self.guard.start()
-            self.header_size = 0
 
         def data_received(self, data: bytes) -> None:
             waiting = self.guard.waiting
@@ -273,18 +273,10 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self.guard.start()
-            self.header_size = 0
-
-        def on_url(self, url: bytes) -> None:
-            super().on_url(url)
-            self.header_size += len(url)
-
-        def on_header(self, name: bytes, value: bytes) -> None:
-            super().on_header(name, value)
-            self.header_size += len(name) + len(value)
 
         def on_headers_complete(self) -> None:
-            size = self.header_size + len(self.parser.get_method())
+            size = len(self.url) + len(self.parser.get_method())
+            size += sum(len(name) + len(value) for name, value in self.headers)
             if size > self.guard.limit:
                 self.guard.refuse(431, too_large(self.guard.limit))
                 raise ConnectionRefusedError("request headers too large")  # stops the parser
