@@ -80,7 +80,15 @@ def load_both(servers: Sequence[Server], after: int, duration: int, pins: Pinnin
     before = [server.cpu_s() for server in servers]
     argvs = [wrk_argv(s.url, fill(UNENDING, after), duration, pins.wrk) for s in servers]
     loads = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for argv in argvs]
-    outputs = [load.communicate(timeout=duration + 60)[0] for load in loads]
+    try:
+        outputs = [load.communicate(timeout=duration + 60)[0] for load in loads]
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"wrk did not finish within {duration + 60} s") from exc
+    finally:
+        for load in loads:
+            if load.poll() is None:
+                load.kill()
+                load.wait()
     sides = []
     for server, load, output, cpu in zip(servers, loads, outputs, before, strict=True):
         if load.returncode != 0:
