@@ -17,6 +17,7 @@ import weakref
 from typing import Protocol
 
 INTERVAL_S = 0.2
+"""Measured side by side (bench/side_by_side.py --state): 1 s served as many creates as 0.2 s."""
 WAL_BOUND_PAGES = 8192
 """32 MiB of 4 KiB pages: past it, the commit that gets there checkpoints itself."""
 
