@@ -1,11 +1,15 @@
 """Benchmark of the durable mock (``make bench``): ``serve --state FILE``, one and two workers.
 
-Three measurements, each a ratio taken within a round (the machine is noisy, see
+Five measurements, each a ratio taken within a round (the machine is noisy, see
 bench/rounds.py), reported as the median of the rounds with their range:
 
 * create with ``--state`` / the bare app (bench/bare_app.py): fresh servers and a fresh
   state file on disk (/tmp) each round; server on CPU 0, wrk on CPU 1 (bench/servers.py's
   pinning). Every create is committed to the file before its answer. Target >= 0.40.
+* create with ``--state`` / the mock in memory, side by side (bench/together.py): both fresh
+  each round, both on CPU 0 at the same time, each loaded by its own wrk on CPU 1. What
+  durability itself costs, steady within about 0.02 where the ratio to the bare app, taken
+  seconds apart, drifts by a quarter. Reported, no target.
 * list (``?limit=20``) p99 with 1M stored studies over its p99 with 10k, both ``--state``,
   both servers up for all the rounds (server CPU 0, wrk CPU 1). The files are filled through
   the store's own create code in-process (bench/state_fill.py: RAM disk, then copied to
@@ -55,6 +59,7 @@ from bench.servers import (
     wait_for_create,
 )
 from bench.state_fill import fill_state_file
+from bench.together import together_round
 from bench.wrk import CREATE, LIST, WrkRun, check_answers, fill, run_wrk, run_wrk_until_filled
 
 RESULTS = Path(__file__).resolve().parent / "results" / "durable.json"
@@ -110,6 +115,23 @@ def create_rounds(rounds: int, duration: int, pins: Pinning, folder: Path) -> li
         print(f"  mock --state/bare throughput {pair.throughput_ratio:.2f}", flush=True)
         pairs.append(pair)
     return pairs
+
+
+def cost_rounds(rounds: int, duration: int, pins: Pinning, folder: Path) -> dict[str, Any]:
+    """Creates answered by ``--state`` over those answered in memory, side by side."""
+    ratios: list[float] = []
+    runs: list[dict[str, Any]] = []
+    for number in range(1, rounds + 1):
+        print(f"create --state beside in memory, round {number}/{rounds}", flush=True)
+        memory, state = together_round([mock_argv, with_state(folder)], duration, pins)
+        ratios.append(state.run.requests / max(memory.run.requests, 1))
+        print(
+            f"  in memory {memory.run.requests} creates ({memory.cpu_us:.0f} us CPU each), "
+            f"--state {state.run.requests} ({state.cpu_us:.0f} us): ratio {ratios[-1]:.2f}",
+            flush=True,
+        )
+        runs.append({"memory": asdict(memory), "state": asdict(state)})
+    return {"throughput_ratio": spread(ratios), "runs": runs}
 
 
 def list_rounds(
@@ -214,6 +236,7 @@ def create_json(pairs: Sequence[Pair]) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     create = results["create_state"]["throughput_ratio"]
+    cost = results["durability"]["throughput_ratio"]
     growth = results["list_state"]["p99_growth"]
     workers = results["workers"]["throughput_ratio"]
     sizes = results["settings"]["studies"]
@@ -229,6 +252,8 @@ def table(results: dict[str, Any]) -> str:
             f"durable ({results['pinning']}):",
             f"  create --state / bare throughput: {text(create)}; target >= "
             f"{TARGET_CREATE_RATIO:.2f} {verdict(create['median'] >= TARGET_CREATE_RATIO)}",
+            f"  create --state / in memory, side by side on CPU 0: {text(cost)} "
+            "(what durability costs)",
             f"  list (limit 20) --state p99 {sizes[1]} / {sizes[0]} studies: {text(growth)}; "
             f"target <= {TARGET_LIST_P99_GROWTH:.1f} "
             f"{verdict(growth['median'] <= TARGET_LIST_P99_GROWTH)}",
@@ -270,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-durable-") as name:
             folder = Path(name)
             pairs = create_rounds(args.rounds, args.duration, pins, folder)
+            cost = cost_rounds(args.rounds, args.duration, pins, folder)
             listing = list_rounds(args.rounds, args.duration, pins, folder, sizes)
             workers = worker_rounds(args.rounds, args.duration, pins, folder)
             rss = (
@@ -284,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pinning": pins.note,
         "settings": {"rounds": args.rounds, "duration_s": args.duration, "studies": sizes},
         "create_state": create_json(pairs),
+        "durability": cost,
         "list_state": listing,
         "workers": workers,
         "rss_state": rss,

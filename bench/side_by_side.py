@@ -1,13 +1,10 @@
 """Two mocks side by side on one CPU: this checkout's against another git revision's.
 
-On this machine a server's speed drifts by a third from one run to the next, so two runs
-apart cannot tell a change of 5% from noise. Here both mocks run at the same time, pinned on
-the same CPU, each loaded with creates by its own wrk (both on the other CPU): whatever
-slows the CPU slows both, and the kernel shares it between them, so the ratio of the
+Both run at the same time, pinned on the same CPU, each loaded with creates by its own wrk
+(bench/together.py says why that is steady where runs apart are not): the ratio of the
 creates each answered, this checkout's over the revision's, says which costs less (1.10:
-this one answers 10% more). Pinned together they thrash each other's caches, which makes
-each slower than alone: read the ratio, not the rates. ``--against HEAD`` measures the
-method itself (about 1.00, within 0.01 to 0.02).
+this one answers 10% more). ``--against HEAD`` measures the method itself (about 1.00,
+within 0.01 to 0.02).
 
 The revision is checked out in a temporary git worktree (removed after) and served from it
 with this interpreter, so both run the same installed packages. Writes nothing; exits 1 on
@@ -23,28 +20,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.errors import BenchError
-from bench.rounds import start
-from bench.servers import HOST, ROOT, ArgvForPort, Pinning, Server, pinning
-from bench.wrk import WrkRun, check_answers, fill, parse_wrk, wrk_argv
-
-WARM_S = 1
-UNENDING = 10**9
-"""A create count post.lua never reaches: it only sets where the UIDs' counter starts."""
-
-
-@dataclass(frozen=True)
-class Side:
-    """What one mock did in a round: creates answered and CPU per create."""
-
-    run: WrkRun
-    cpu_us: float
+from bench.servers import HOST, ROOT, ArgvForPort, Pinning, pinning
+from bench.together import Side, together_round
 
 
 def served_from(checkout: Path, state: Path | None) -> ArgvForPort:
@@ -75,41 +57,15 @@ def worktree(revision: str) -> Iterator[Path]:
             subprocess.run([*git, "remove", "--force", str(tree)], capture_output=True)
 
 
-def load_both(servers: Sequence[Server], after: int, duration: int, pins: Pinning) -> list[Side]:
-    """Load every server with creates at the same time, one wrk each (UIDs from ``after``)."""
-    before = [server.cpu_s() for server in servers]
-    argvs = [wrk_argv(s.url, fill(UNENDING, after), duration, pins.wrk) for s in servers]
-    loads = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for argv in argvs]
-    try:
-        outputs = [load.communicate(timeout=duration + 60)[0] for load in loads]
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(f"wrk did not finish within {duration + 60} s") from exc
-    finally:
-        for load in loads:
-            if load.poll() is None:
-                load.kill()
-                load.wait()
-    sides = []
-    for server, load, output, cpu in zip(servers, loads, outputs, before, strict=True):
-        if load.returncode != 0:
-            raise BenchError(f"wrk failed ({load.returncode}) on {server.command}: {output}")
-        run = parse_wrk(output)
-        check_answers(server.command, run)
-        sides.append(Side(run, (server.cpu_s() - cpu) / max(run.requests, 1) * 1e6))
-    return sides
-
-
 def one_round(checkouts: Sequence[Path], state: bool, duration: int, pins: Pinning) -> list[Side]:
     """Both mocks started afresh (a fresh state file each), warmed, then loaded together."""
-    with ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-side-")))
-        servers = [
-            start(stack, served_from(checkout, folder / f"{k}.db" if state else None), pins)
+    with tempfile.TemporaryDirectory(prefix="bench-side-") as name:
+        folder = Path(name)
+        argvs = [
+            served_from(checkout, folder / f"{k}.db" if state else None)
             for k, checkout in enumerate(checkouts)
         ]
-        load_both(servers, 0, WARM_S, pins)
-        time.sleep(0.5)
-        return load_both(servers, UNENDING // 10, duration, pins)
+        return together_round(argvs, duration, pins)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
