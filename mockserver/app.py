@@ -79,7 +79,7 @@ def create_app(
     world = services_of(settings, contract, clock, monotonic)
     if settings.scenario is not None:
         start_from(world, settings.scenario)
-    plane = control_of(settings, contract)
+    plane = control_of(settings, contract, world.database)
     service, users, invitations, sessions = (
         world.studies,
         world.users,

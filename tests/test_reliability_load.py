@@ -14,12 +14,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+import httpx
 import pytest
 
+from tests.conftest import AUTH
 from tests.load import Budget, Ledger, Study, run_load
 from tests.load_checks import check
 
@@ -30,6 +32,7 @@ STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 SERVING = re.compile(r"avara-mock serving the Avara Viewer API at (http://\S+)")
 KILL_AFTER_OPERATIONS = 300
+FAULT_REQUESTS = 24
 
 
 def serve_options() -> str:
@@ -113,13 +116,32 @@ def stop(process: subprocess.Popen[str]) -> None:
         process.stdout.close()
 
 
-def loaded(*args: str) -> None:
-    """The fixed mixed load on a fresh server with ``args``; every invariant holds."""
+def loaded(*args: str, then: Callable[[str], None] | None = None) -> None:
+    """The fixed mixed load on a fresh server with ``args``; every invariant holds. ``then``
+    is called with the server's URL afterwards, while it still serves."""
     with serving(*args) as (url, _):
         ledger = run_load(url, clients=CLIENTS, operations=OPERATIONS, seed=11)
         verdict = check(url, ledger)
+        if then is not None:
+            then(url)
     assert not verdict.problems, verdict.summary()
     assert verdict.acknowledged > OPERATIONS // 10, verdict.summary()
+
+
+def one_fault_for_all_workers(url: str) -> None:
+    """A fault added through one worker acts on every one: ``first: 3`` over requests on
+    new connections (the workers take them in turn as they come) fires 3 times in all, and
+    every match is counted."""
+    fault = {"path": "/v1/viewer/studies", "method": "GET", "first": 3, "respond": {"status": 503}}
+    added = httpx.post(f"{url}/_mock/faults", json=fault, timeout=10)
+    assert added.status_code == 201, added.text
+    statuses = [
+        httpx.get(f"{url}/v1/viewer/studies", headers=AUTH, timeout=10).status_code
+        for _ in range(FAULT_REQUESTS)
+    ]
+    assert sorted(statuses) == [200] * (FAULT_REQUESTS - 3) + [503] * 3, statuses
+    (counted,) = httpx.get(f"{url}/_mock/faults", timeout=10).json()["faults"]
+    assert (counted["hits"], counted["fired"]) == (FAULT_REQUESTS, 3)
 
 
 def test_reliability_in_memory_64_clients_lose_nothing() -> None:
@@ -136,7 +158,7 @@ def test_reliability_state_file_64_clients_lose_nothing(tmp_path: Path) -> None:
 def test_reliability_two_workers_on_a_state_file_64_clients_lose_nothing(
     tmp_path: Path,
 ) -> None:
-    loaded("--state", str(tmp_path / "world.db"), "--workers", "2")
+    loaded("--state", str(tmp_path / "world.db"), "--workers", "2", then=one_fault_for_all_workers)
 
 
 @needs_state

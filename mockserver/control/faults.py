@@ -13,6 +13,7 @@ import builtins
 import random
 import re
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase, translate
 from typing import Any
@@ -117,7 +118,11 @@ class Fault:
 
 
 class Faults:
-    """The active faults, in the order they were added."""
+    """The active faults, in the order they were added, kept in this process.
+
+    Every change and every count goes through ``_held`` / ``_hold`` inside ``_changing()``,
+    so a subclass may keep them elsewhere (``shared_faults.py``: in a state file, for every
+    worker on it)."""
 
     def __init__(self, contract: Contract, rng: random.Random) -> None:
         self._validator = DocumentValidator(contract, SCHEMA)
@@ -136,40 +141,72 @@ class Faults:
             raise InvalidRequest.from_violations(sorted(found, key=lambda v: (v.path, v.rule)))
         spec = {"method": "*", **document}
         spec["method"] = str(spec["method"]).upper()
-        fault = Fault(f"flt_{self._rng.getrandbits(128):032x}", spec)
-        self._faults = (*self._faults, fault)
+        with self._changing():
+            faults = self._held()
+            taken = {fault.id for fault in faults}
+            fault_id = self._new_id()
+            while fault_id in taken:
+                fault_id = self._new_id()
+            fault = Fault(fault_id, spec)
+            self._hold((*faults, fault))
         return fault
 
     def list(self) -> builtins.list[Fault]:
         """The active faults, oldest first."""
-        return builtins.list(self._faults)
+        return builtins.list(self._held())
 
     def remove(self, fault_id: str) -> Fault:
         """Remove one fault; 404 if there is none of that id."""
-        for fault in self._faults:
-            if fault.id == fault_id:
-                self._faults = tuple(f for f in self._faults if f is not fault)
-                return fault
+        with self._changing():
+            faults = self._held()
+            for fault in faults:
+                if fault.id == fault_id:
+                    self._hold(tuple(f for f in faults if f is not fault))
+                    return fault
         raise NotFound(f"No fault {fault_id!r} is active; GET /_mock/faults lists the active ones.")
 
     def clear(self) -> None:
         """Remove every fault."""
-        self._faults = ()
+        with self._changing():
+            self._hold(())
 
     def matching(self, method: str, path: str) -> Fault | None:
         """The fault that acts on a request, if any; every fault that matches counts it."""
-        acting: Fault | None = None
-        for fault in self._faults:
-            if fault.matches(method, path):
-                fault.hits += 1
-                if acting is None and fault.fires(self._rng):
-                    acting = fault
-        if acting is not None:
-            acting.fired += 1
+        if not any(fault.matches(method, path) for fault in self._held()):
+            return None
+        with self._changing():
+            faults = self._held()
+            acting: Fault | None = None
+            counted = False
+            for fault in faults:
+                if fault.matches(method, path):
+                    fault.hits += 1
+                    counted = True
+                    if acting is None and fault.fires(self._rng):
+                        acting = fault
+            if acting is not None:
+                acting.fired += 1
+            if counted:
+                self._hold(faults)
         return acting
 
     def __bool__(self) -> bool:
-        return bool(self._faults)
+        return bool(self._held())
+
+    def _new_id(self) -> str:
+        return f"flt_{self._rng.getrandbits(128):032x}"
+
+    def _held(self) -> tuple[Fault, ...]:
+        """The active faults as kept now."""
+        return self._faults
+
+    def _hold(self, faults: tuple[Fault, ...]) -> None:
+        """Keep these as the active faults (with their counts)."""
+        self._faults = faults
+
+    def _changing(self) -> AbstractContextManager[object]:
+        """Around a read, change and keep: nothing to hold in one process."""
+        return nullcontext()
 
 
 def cross_field(document: dict[str, Any], rules: Mapping[str, Rule]) -> list[Violation]:

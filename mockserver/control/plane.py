@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mockserver.contract import Contract
 from mockserver.control.faults import Faults
 from mockserver.control.journal import Journal
 from mockserver.settings import Settings
+
+if TYPE_CHECKING:
+    from mockserver.world.sqlite.database import Database
 
 
 @dataclass
@@ -42,12 +46,20 @@ class ControlPlane:
         self.rng.seed(self.seed)
 
 
-def control_of(settings: Settings, contract: Contract) -> ControlPlane:
-    """The control plane a mock of these settings starts with."""
+def control_of(
+    settings: Settings, contract: Contract, database: Database | None = None
+) -> ControlPlane:
+    """The control plane a mock of these settings starts with; on a state file (``database``)
+    its faults are the file's, shared by every mock on it (``shared_faults.py``)."""
     rng = random.Random(settings.seed)
+    faults = Faults(contract, rng)
+    if database is not None:
+        from mockserver.control.shared_faults import SharedFaults
+
+        faults = SharedFaults(contract, rng, database)
     return ControlPlane(
         journal=Journal(settings.journal_size, contract),
-        faults=Faults(contract, rng),
+        faults=faults,
         latency=settings.latency,
         fault_rate=settings.fault_rate,
         rng=rng,
