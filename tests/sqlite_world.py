@@ -52,3 +52,12 @@ class Files:
     def mock(self, **options: Any) -> TestClient:
         """A mock on a new state file with a client that sends a bearer key."""
         return TestClient(self.app(Settings(**options)), headers=AUTH)
+
+
+def two_mocks(path: Path, seed: int | None = None) -> tuple[TestClient, TestClient]:
+    """Two mocks on one state file in one process, standing in for two workers."""
+    settings = Settings(seed=seed, state=str(path))
+    return (
+        TestClient(create_app(settings), headers=AUTH),
+        TestClient(create_app(settings), headers=AUTH),
+    )

@@ -6,25 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
-from mockserver import Settings, create_app
-from tests.conftest import AUTH
+from tests.sqlite_world import two_mocks
 from tests.state_world import PERSON, STUDIES, USERS, created, invited
 
 BODY = {"severity": "normal", "studyDescription": "CT Chest"}
 
 
-def two(path: Path, seed: int | None = None) -> tuple[TestClient, TestClient]:
-    settings = Settings(seed=seed, state=str(path))
-    return (
-        TestClient(create_app(settings), headers=AUTH),
-        TestClient(create_app(settings), headers=AUTH),
-    )
-
-
 def test_sqlite_shared_a_write_in_one_is_read_in_the_other(tmp_path: Path) -> None:
-    one, other = two(tmp_path / "state.db")
+    one, other = two_mocks(tmp_path / "state.db")
     study = created(one, "2.25.701")
     assert other.get(f"{STUDIES}/{study['studyId']}").json() == study
     changed = one.patch(f"{STUDIES}/{study['studyId']}", json={"severity": "stat"}).json()
@@ -38,7 +28,7 @@ def test_sqlite_shared_a_write_in_one_is_read_in_the_other(tmp_path: Path) -> No
 
 
 def test_sqlite_shared_the_same_uid_from_both_is_created_once(tmp_path: Path) -> None:
-    one, other = two(tmp_path / "state.db")
+    one, other = two_mocks(tmp_path / "state.db")
     body = {**BODY, "studyInstanceUid": "2.25.702"}
     statuses = sorted(c.post(STUDIES, json=body).status_code for c in (one, other))
     assert statuses == [201, 409]
@@ -46,7 +36,7 @@ def test_sqlite_shared_the_same_uid_from_both_is_created_once(tmp_path: Path) ->
 
 
 def test_sqlite_shared_the_same_email_from_both_is_invited_once(tmp_path: Path) -> None:
-    one, other = two(tmp_path / "state.db")
+    one, other = two_mocks(tmp_path / "state.db")
     answers = [c.post(USERS, json={**PERSON, "email": "Twice@Example.org"}) for c in (one, other)]
     answers.append(one.post(USERS, json={**PERSON, "email": "twice@example.ORG"}))
     assert [a.status_code for a in answers] == [200, 409, 409]
@@ -55,7 +45,7 @@ def test_sqlite_shared_the_same_email_from_both_is_invited_once(tmp_path: Path) 
 
 
 def test_sqlite_shared_seeded_mocks_never_make_the_same_id_or_instant(tmp_path: Path) -> None:
-    one, other = two(tmp_path / "state.db", seed=9)
+    one, other = two_mocks(tmp_path / "state.db", seed=9)
     made = [created(c, f"2.25.8{i}{k}") for i in range(5) for k, c in enumerate((one, other))]
     assert len({s["studyId"] for s in made}) == len(made)
     assert len({s["createdAt"] for s in made}) == len(made)
@@ -64,7 +54,7 @@ def test_sqlite_shared_seeded_mocks_never_make_the_same_id_or_instant(tmp_path: 
 
 
 def test_sqlite_shared_a_reset_in_one_is_seen_by_the_other(tmp_path: Path) -> None:
-    one, other = two(tmp_path / "state.db", seed=4)
+    one, other = two_mocks(tmp_path / "state.db", seed=4)
     created(one, "2.25.901")
     invited(one, "gone@example.org")
     before = other.get(USERS, params={"limit": 100}).json()["users"]
@@ -78,7 +68,7 @@ def test_sqlite_shared_a_taken_email_the_check_missed_is_409_by_the_constraint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As if the other worker invited the address between this one's check and its write."""
-    one, other = two(tmp_path / "state.db")
+    one, other = two_mocks(tmp_path / "state.db")
     first = invited(one, "raced@example.org")
     clinic = other.app.state.services.clinic  # type: ignore[attr-defined]
     monkeypatch.setattr(clinic.users, "find", lambda match: None)

@@ -172,7 +172,8 @@ class Faults:
 
     def matching(self, method: str, path: str) -> Fault | None:
         """The fault that acts on a request, if any; every fault that matches counts it."""
-        if not any(fault.matches(method, path) for fault in self._held()):
+        faults = self._held()
+        if not faults or not any(fault.matches(method, path) for fault in faults):
             return None
         with self._changing():
             faults = self._held()

@@ -61,7 +61,7 @@ class ControlMiddleware:
         entry_id = plane.journal.next_id()
         method: str = scope["method"]
         exchange = _Exchange(receive, send)
-        fault = plane.faults.matching(method, path) if plane.faults else None
+        fault = plane.faults.matching(method, path)
         acted = fault.id if fault is not None else None
         try:
             delayed = fault is not None and bool(fault.delay_ms)
